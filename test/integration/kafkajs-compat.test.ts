@@ -1,0 +1,169 @@
+// kafkajs has had no release since 2023 and Kafka 4 removed old protocol versions (KIP-896):
+// every kafkajs API this project uses is exercised here against the Kafka version we deploy.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Kafka } from 'kafkajs';
+import { KafkaCluster, plaintextProperties } from '../../tools/kafka/kafka-cluster';
+import { kafkaVersion } from '../../tools/kafka/kafka-runtime';
+import { consumeUntil } from '../support/consume';
+
+describe(`kafkajs against Apache Kafka ${kafkaVersion()}`, () => {
+  let cluster: KafkaCluster;
+  let kafka: Kafka;
+  before(async () => {
+    cluster = await KafkaCluster.start({
+      nodes: 1,
+      // An authorizer, so that the ACL APIs are real; plaintext clients are User:ANONYMOUS.
+      properties: (ctx) =>
+        plaintextProperties(ctx) +
+        'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\nsuper.users=User:ANONYMOUS\n',
+    });
+    kafka = cluster.kafka();
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  it('admin: creates, describes, alters and deletes topics', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      assert.equal(await admin.createTopics({
+        topics: [{ topic: 'compat-admin', numPartitions: 2, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '60000' }] }],
+        waitForLeaders: true,
+      }), true);
+      const meta = await admin.fetchTopicMetadata({ topics: ['compat-admin'] });
+      assert.equal(meta.topics[0]?.partitions.length, 2);
+      await admin.createPartitions({ topicPartitions: [{ topic: 'compat-admin', count: 4 }] });
+      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: 'compat-admin', configNames: ['retention.ms'] }] });
+      assert.equal(configs.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue, '60000');
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'compat-admin', configEntries: [{ name: 'retention.ms', value: '120000' }] }] });
+      const after = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: 'compat-admin', configNames: ['retention.ms'] }] });
+      assert.equal(after.resources[0]?.configEntries[0]?.configValue, '120000');
+      assert.equal((await admin.fetchTopicMetadata({ topics: ['compat-admin'] })).topics[0]?.partitions.length, 4);
+      await admin.deleteTopics({ topics: ['compat-admin'] });
+      assert.ok(!(await admin.listTopics()).includes('compat-admin'));
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('admin: creates, describes and deletes ACLs', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const acl = {
+        resourceType: AclResourceTypes.TOPIC, resourceName: 'compat-acl', resourcePatternType: ResourcePatternTypes.LITERAL,
+        principal: 'User:alice', host: '*', operation: AclOperationTypes.WRITE, permissionType: AclPermissionTypes.ALLOW,
+      };
+      await admin.createAcls({ acl: [acl, { ...acl, resourceType: AclResourceTypes.GROUP, resourceName: 'alice-', resourcePatternType: ResourcePatternTypes.PREFIXED, operation: AclOperationTypes.READ }] });
+      const filter = { resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, principal: 'User:alice', host: '*', operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY };
+      const described = await admin.describeAcls(filter);
+      assert.equal(described.resources.length, 2);
+      const topicAcl = described.resources.find((r) => r.resourceType === AclResourceTypes.TOPIC);
+      assert.equal(topicAcl?.resourceName, 'compat-acl');
+      assert.equal(topicAcl?.acls[0]?.operation, AclOperationTypes.WRITE);
+      const deleted = await admin.deleteAcls({ filters: [filter] });
+      assert.equal(deleted.filterResponses[0]?.matchingAcls.length, 2);
+      assert.equal((await admin.describeAcls(filter)).resources.length, 0);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('producer: idempotent sends with acks=all, gzip, and every record lands once', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'compat-produce', numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+    await producer.connect();
+    const { CompressionTypes } = await import('kafkajs');
+    const results = await producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      topicMessages: [{ topic: 'compat-produce', messages: Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) }],
+    });
+    assert.ok(results.every((r) => r.errorCode === 0));
+    await producer.disconnect();
+    const got = await consumeUntil(kafka, 'compat-produce', (r) => r.length >= 200);
+    assert.equal(new Set(got.map((r) => r.value)).size, 200);
+  });
+
+  it('consumer group: joins, consumes, commits offsets, and a restart resumes after them', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'compat-group', numPartitions: 3 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'compat-group', messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `first-${i}` })) });
+    const first = await consumeUntil(kafka, 'compat-group', (r) => r.length >= 30, { groupId: 'compat-g' });
+    assert.equal(first.length, 30);
+    const offsets = await admin.fetchOffsets({ groupId: 'compat-g', topics: ['compat-group'] });
+    const committed = offsets[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+    assert.equal(committed, 30);
+    await producer.send({ topic: 'compat-group', messages: [{ key: 'x', value: 'second' }] });
+    const second = await consumeUntil(kafka, 'compat-group', (r) => r.length >= 1, { groupId: 'compat-g' });
+    assert.deepEqual(second.map((r) => r.value), ['second']);
+    const groups = await admin.describeGroups(['compat-g']);
+    assert.equal(groups.groups[0]?.groupId, 'compat-g');
+    await producer.disconnect();
+    await admin.disconnect();
+  });
+
+  it('transactions: read-process-write with offsets sent in the transaction; aborts stay invisible to read_committed', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'compat-tx-in', numPartitions: 1 }, { topic: 'compat-tx-out', numPartitions: 1 }], waitForLeaders: true });
+    const input = kafka.producer();
+    await input.connect();
+    await input.send({ topic: 'compat-tx-in', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    await input.disconnect();
+
+    const tx = kafka.producer({ transactionalId: 'compat-tx', idempotent: true, maxInFlightRequests: 1 });
+    await tx.connect();
+    // An aborted transaction first: its records must never be read with read_committed.
+    const aborted = await tx.transaction();
+    await aborted.send({ topic: 'compat-tx-out', messages: [{ value: 'ABORTED' }] });
+    await aborted.abort();
+
+    const consumer = kafka.consumer({ groupId: 'compat-tx-group' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'compat-tx-in', fromBeginning: true });
+    let processed = 0;
+    await new Promise<void>((resolve, reject) => {
+      consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const transaction = await tx.transaction();
+          try {
+            await transaction.send({ topic: 'compat-tx-out', messages: batch.messages.map((m) => ({ value: String(m.value).toUpperCase() })) });
+            const last = batch.messages[batch.messages.length - 1]!;
+            await transaction.sendOffsets({
+              consumerGroupId: 'compat-tx-group',
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+            });
+            await transaction.commit();
+          } catch (error) {
+            await transaction.abort();
+            throw error;
+          }
+          processed += batch.messages.length;
+          if (processed >= 3) resolve();
+        },
+      }).catch(reject);
+    });
+    await consumer.disconnect();
+    await tx.disconnect();
+
+    const out = await consumeUntil(kafka, 'compat-tx-out', (r) => r.length >= 3);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(out.map((r) => r.value), ['A', 'B', 'C']);
+    const offsets = await admin.fetchOffsets({ groupId: 'compat-tx-group', topics: ['compat-tx-in'] });
+    assert.equal(offsets[0]?.partitions[0]?.offset, '3');
+    // read_uncommitted sees the aborted record: the abort really happened on the broker.
+    const raw = await consumeUntil(kafka, 'compat-tx-out', (r) => r.length >= 4, { readUncommitted: true });
+    assert.ok(raw.some((r) => r.value === 'ABORTED'));
+    await admin.disconnect();
+  });
+});

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Prepares this machine for the whole test suite, idempotently. Everything it fetches is cached
+# under .cache/ (git-ignored); a second run only checks and takes seconds.
+#
+#   tools/setup.sh            install what is missing, start dockerd if it is not running
+#   tools/setup.sh --check    exit 0 when everything is ready, 1 otherwise (installs nothing)
+#   tools/setup.sh --no-docker   skip docker.io, dockerd and debootstrap (unit + broker tests only)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache="$root/.cache"
+mode=install
+want_docker=1
+for arg in "$@"; do
+  case "$arg" in
+    --check) mode=check ;;
+    --no-docker) want_docker=0 ;;
+    *) echo "setup: unknown option '$arg' (known: --check, --no-docker)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+missing=0
+need() { # record a missing piece; in --check mode that is the answer
+  if [ "$mode" = check ]; then say "missing: $*"; missing=1; return 1; fi
+  return 0
+}
+
+kafka_version=$(node -p 'require(process.argv[1]).config.kafkaVersion' "$root/package.json") \
+  || die "cannot read config.kafkaVersion from package.json (is Node.js 20 installed?)"
+
+# --- Node.js --------------------------------------------------------------------------------
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))"
+if [ ! -d "$root/node_modules/kafkajs" ]; then
+  need "node_modules (npm ci)" && (cd "$root" && npm ci --no-audit --no-fund)
+fi
+
+# --- Java and the Kafka jars ----------------------------------------------------------------
+command -v java >/dev/null || die "Java 17 or newer is required to run the Kafka broker (apt-get install openjdk-17-jre-headless)"
+java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+[ "${java_major:-0}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is required (found java.specification.version=${java_major:-unknown})"
+
+libs="$cache/kafka/$kafka_version/libs"
+if [ ! -f "$libs/.complete" ]; then
+  if need "Kafka $kafka_version jars in $libs"; then
+    command -v mvn >/dev/null || die "Maven is required to resolve Apache Kafka $kafka_version (apt-get install maven)"
+    say "resolving Apache Kafka $kafka_version with Maven into $libs"
+    rm -rf "$libs" && mkdir -p "$libs"
+    mvn -q -B -f "$root/tools/kafka/pom.xml" -Dkafka.version="$kafka_version" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" \
+      || die "Maven could not resolve org.apache.kafka:kafka_2.13:$kafka_version (see the output above)"
+    ls "$libs"/kafka_2.13-"$kafka_version".jar >/dev/null || die "kafka_2.13-$kafka_version.jar missing after Maven ran"
+    touch "$libs/.complete"
+  fi
+fi
+
+# --- Debian packages ------------------------------------------------------------------------
+pkgs=(kcat prometheus)
+bins=(kcat prometheus)
+if [ "$want_docker" = 1 ]; then pkgs+=(docker.io debootstrap); bins+=(dockerd debootstrap); fi
+absent=()
+for i in "${!pkgs[@]}"; do
+  command -v "${bins[$i]}" >/dev/null || absent+=("${pkgs[$i]}")
+done
+if [ "${#absent[@]}" -gt 0 ] && need "Debian packages: ${absent[*]}"; then
+  [ "$(id -u)" = 0 ] || die "Debian packages missing: ${absent[*]}; run 'sudo apt-get install -y ${absent[*]}' or run setup as root"
+  say "installing Debian packages: ${absent[*]}"
+  # The package lists on a new machine may be stale or empty: refresh once per machine.
+  if [ ! -f "$cache/apt-updated" ]; then apt-get update -qq; mkdir -p "$cache"; touch "$cache/apt-updated"; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${absent[@]}" >/dev/null \
+    || die "apt-get could not install: ${absent[*]}"
+fi
+# The Debian prometheus package starts a system service on :9090; the tests run their own.
+if [ "$mode" = install ] && command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+  systemctl stop prometheus prometheus-node-exporter 2>/dev/null || true
+fi
+
+# --- Docker engine --------------------------------------------------------------------------
+if [ "$want_docker" = 1 ] && ! docker info >/dev/null 2>&1; then
+  if need "a running Docker engine"; then
+    command -v dockerd >/dev/null || die "dockerd is not installed (apt-get install docker.io)"
+    [ "$(id -u)" = 0 ] || die "the Docker engine is not running and only root can start it here (sudo dockerd)"
+    say "starting dockerd (log: $cache/dockerd.log)"
+    mkdir -p "$cache"
+    nohup dockerd >"$cache/dockerd.log" 2>&1 &
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || die "dockerd did not come up in 60 s; see $cache/dockerd.log"
+  fi
+fi
+
+if [ "$mode" = check ]; then exit "$missing"; fi
+say "ready: Kafka $kafka_version in $libs"
