@@ -1,0 +1,64 @@
+// The canonical e-commerce event: what the producer writes to the raw topic whatever the source
+// dataset, and what the consumer accepts. JSON, camelCase, versioned by `schemaVersion`.
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+export const EVENT_TYPES = ['view', 'cart', 'remove_from_cart', 'purchase', 'refund'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface EcommerceEvent {
+  schemaVersion: typeof EVENT_SCHEMA_VERSION;
+  /** Stable across replays of the same file: `<source file name>:<line number>`. */
+  eventId: string;
+  /** Event time, UTC epoch milliseconds. */
+  eventTime: number;
+  eventType: EventType;
+  productId: string;
+  categoryId: string | null;
+  /** Dotted category path, e.g. `electronics.smartphone`. */
+  categoryCode: string | null;
+  brand: string | null;
+  /** Unit price, in the dataset's currency, ≥ 0. */
+  price: number;
+  /** Units; 1 for datasets without quantities. Always > 0 (refunds are their own type). */
+  quantity: number;
+  userId: string | null;
+  sessionId: string | null;
+  country: string | null;
+  /** The dataset preset the event came from (`rees46`, `online-retail`, `custom`). */
+  source: string;
+}
+
+export type EventCheck = { ok: true; event: EcommerceEvent } | { ok: false; reason: string };
+
+const nullableString = (value: unknown): value is string | null => value === null || typeof value === 'string';
+
+/** Validates an untrusted value (a message from the raw topic) against the canonical schema. */
+export function checkEvent(value: unknown): EventCheck {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
+  const v = value as Record<string, unknown>;
+  if (v.schemaVersion !== EVENT_SCHEMA_VERSION) return { ok: false, reason: `unsupported schemaVersion ${JSON.stringify(v.schemaVersion)} (expected ${EVENT_SCHEMA_VERSION})` };
+  if (typeof v.eventId !== 'string' || v.eventId === '') return { ok: false, reason: 'eventId missing' };
+  if (typeof v.eventTime !== 'number' || !Number.isSafeInteger(v.eventTime) || v.eventTime < 0) return { ok: false, reason: `eventTime ${JSON.stringify(v.eventTime)} is not epoch milliseconds` };
+  if (typeof v.eventType !== 'string' || !(EVENT_TYPES as readonly string[]).includes(v.eventType)) return { ok: false, reason: `eventType ${JSON.stringify(v.eventType)} is not one of ${EVENT_TYPES.join(', ')}` };
+  if (typeof v.productId !== 'string' || v.productId === '') return { ok: false, reason: 'productId missing' };
+  if (typeof v.price !== 'number' || !Number.isFinite(v.price) || v.price < 0) return { ok: false, reason: `price ${JSON.stringify(v.price)} is not a non-negative number` };
+  if (typeof v.quantity !== 'number' || !Number.isFinite(v.quantity) || v.quantity <= 0) return { ok: false, reason: `quantity ${JSON.stringify(v.quantity)} is not a positive number` };
+  for (const field of ['categoryId', 'categoryCode', 'brand', 'userId', 'sessionId', 'country'] as const) {
+    if (!nullableString(v[field])) return { ok: false, reason: `${field} is neither a string nor null` };
+  }
+  if (typeof v.source !== 'string') return { ok: false, reason: 'source missing' };
+  return { ok: true, event: v as unknown as EcommerceEvent };
+}
+
+/** Parses raw message bytes; a non-JSON payload is a reason, never an exception. */
+export function parseEventMessage(payload: Buffer | string | null): EventCheck {
+  if (payload === null || payload.length === 0) return { ok: false, reason: 'empty message' };
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString());
+  } catch (error) {
+    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+  }
+  return checkEvent(value);
+}

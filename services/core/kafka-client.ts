@@ -1,0 +1,140 @@
+// The Kafka client every service uses: mutual TLS with the service's own certificate (the
+// principal the ACLs are written for), or plaintext for local experiments only.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+import { ConfigError, type EnvReader } from './env';
+
+export interface KafkaTlsFiles {
+  /** PEM of the CA that signed the brokers' certificates. */
+  caLocation: string;
+  /** PEM of this client's certificate. */
+  certificateLocation: string;
+  /** PEM of this client's private key. */
+  keyLocation: string;
+  keyPassword?: string;
+}
+
+export interface KafkaClientConfig {
+  brokers: string[];
+  clientId: string;
+  securityProtocol: 'SSL' | 'PLAINTEXT';
+  tls?: KafkaTlsFiles;
+}
+
+/** KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SECURITY_PROTOCOL and the ssl.* locations, named as Kafka names them. */
+export function readKafkaClientConfig(env: EnvReader, defaultClientId: string): KafkaClientConfig {
+  const brokers = env.list('KAFKA_BROKERS');
+  for (const broker of brokers) env.check(/^[^\s:]+:\d{1,5}$/.test(broker), `KAFKA_BROKERS entry ${JSON.stringify(broker)} is not host:port`);
+  const clientId = env.string('KAFKA_CLIENT_ID', defaultClientId);
+  const securityProtocol = env.oneOf('KAFKA_SECURITY_PROTOCOL', ['SSL', 'PLAINTEXT'] as const, 'SSL');
+  if (securityProtocol === 'PLAINTEXT') return { brokers, clientId, securityProtocol };
+  const keyPassword = env.optionalString('KAFKA_SSL_KEY_PASSWORD');
+  return {
+    brokers,
+    clientId,
+    securityProtocol,
+    tls: {
+      caLocation: env.string('KAFKA_SSL_CA_LOCATION'),
+      certificateLocation: env.string('KAFKA_SSL_CERTIFICATE_LOCATION'),
+      keyLocation: env.string('KAFKA_SSL_KEY_LOCATION'),
+      ...(keyPassword ? { keyPassword } : {}),
+    },
+  };
+}
+
+export interface LoadedTls {
+  ca: string;
+  cert: string;
+  key: string;
+  passphrase?: string;
+  /** The certificate's subject CN: the short principal name the brokers map it to. */
+  principal: string;
+  notAfter: Date;
+}
+
+/** Reads and checks the PEM files: readable, parseable, in date, and the key belongs to the certificate. */
+export function loadTls(files: KafkaTlsFiles, now = new Date()): LoadedTls {
+  const read = (what: string, path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError([`${what} ${path} cannot be read: ${(error as Error).message}`]);
+    }
+  };
+  const ca = read('KAFKA_SSL_CA_LOCATION', files.caLocation);
+  const cert = read('KAFKA_SSL_CERTIFICATE_LOCATION', files.certificateLocation);
+  const key = read('KAFKA_SSL_KEY_LOCATION', files.keyLocation);
+  const problems: string[] = [];
+  let certificate: X509Certificate | undefined;
+  try {
+    new X509Certificate(ca);
+  } catch (error) {
+    problems.push(`KAFKA_SSL_CA_LOCATION ${files.caLocation} is not a PEM certificate: ${(error as Error).message}`);
+  }
+  try {
+    certificate = new X509Certificate(cert);
+  } catch (error) {
+    problems.push(`KAFKA_SSL_CERTIFICATE_LOCATION ${files.certificateLocation} is not a PEM certificate: ${(error as Error).message}`);
+  }
+  if (certificate) {
+    const notBefore = new Date(certificate.validFrom);
+    const notAfter = new Date(certificate.validTo);
+    if (now > notAfter) problems.push(`the client certificate ${files.certificateLocation} expired on ${notAfter.toISOString()}`);
+    if (now < notBefore) problems.push(`the client certificate ${files.certificateLocation} is not valid before ${notBefore.toISOString()}`);
+    try {
+      const privateKey = createPrivateKey(files.keyPassword ? { key, passphrase: files.keyPassword } : key);
+      if (!certificate.checkPrivateKey(privateKey)) {
+        problems.push(`KAFKA_SSL_KEY_LOCATION ${files.keyLocation} is not the private key of ${files.certificateLocation}`);
+      }
+    } catch (error) {
+      problems.push(`KAFKA_SSL_KEY_LOCATION ${files.keyLocation} is not a usable PEM private key: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0 || !certificate) throw new ConfigError(problems);
+  const cn = /(?:^|\n|,\s*)CN=([^,\n]+)/.exec(certificate.subject)?.[1] ?? certificate.subject;
+  return {
+    ca,
+    cert,
+    key,
+    ...(files.keyPassword ? { passphrase: files.keyPassword } : {}),
+    principal: cn,
+    notAfter: new Date(certificate.validTo),
+  };
+}
+
+/** kafkajs settings (brokers, ssl, logging through pino) for a client config. */
+export function kafkaJsConfig(config: KafkaClientConfig, logger?: Logger): KafkaConfig {
+  const base: KafkaConfig = {
+    clientId: config.clientId,
+    brokers: config.brokers,
+    connectionTimeout: 10_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
+    logLevel: logLevel.WARN,
+    ...(logger ? { logCreator: pinoLogCreator(logger) } : {}),
+  };
+  if (config.securityProtocol === 'PLAINTEXT' || !config.tls) return base;
+  const tls = loadTls(config.tls);
+  return {
+    ...base,
+    ssl: { ca: [tls.ca], cert: tls.cert, key: tls.key, ...(tls.passphrase ? { passphrase: tls.passphrase } : {}), rejectUnauthorized: true },
+  };
+}
+
+export function createKafka(config: KafkaClientConfig, logger?: Logger): Kafka {
+  return new Kafka(kafkaJsConfig(config, logger));
+}
+
+function pinoLogCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry): void => {
+      const { message, ...extra } = log;
+      const child = logger.child({ component: 'kafkajs' });
+      if (level === logLevel.ERROR) child.error(extra, message);
+      else if (level === logLevel.WARN) child.warn(extra, message);
+      else if (level === logLevel.INFO) child.info(extra, message);
+      else child.debug(extra, message);
+    };
+}

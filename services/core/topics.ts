@@ -1,0 +1,21 @@
+// Default topic names. The stack config can rename them; services take the names from env.
+export const defaultTopics = {
+  raw: 'ecommerce_topic',
+  processed: 'processed_ecommerce_topic',
+  deadLetter: 'ecommerce_dead_letter',
+  late: 'ecommerce_late_events',
+  repartition: 'ecommerce_consumer_repartition',
+  changelog: 'ecommerce_consumer_changelog',
+} as const;
+
+export type TopicRole = keyof typeof defaultTopics;
+
+/** Environment variable that carries each topic's name into the services. */
+export const topicEnvVars: Record<TopicRole, string> = {
+  raw: 'TOPIC_RAW',
+  processed: 'TOPIC_PROCESSED',
+  deadLetter: 'TOPIC_DEAD_LETTER',
+  late: 'TOPIC_LATE',
+  repartition: 'TOPIC_REPARTITION',
+  changelog: 'TOPIC_CHANGELOG',
+};

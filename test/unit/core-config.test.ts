@@ -1,0 +1,131 @@
+// The services' shared core: env validation, client TLS checks and the canonical event schema.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import forge from 'node-forge';
+import { ConfigError, EnvReader } from '../../services/core/env';
+import { checkEvent, parseEventMessage } from '../../services/core/event';
+import { loadTls, readKafkaClientConfig } from '../../services/core/kafka-client';
+
+function selfSigned(cn: string, notBefore: Date, notAfter: Date): { cert: string; key: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.serialNumber = '01';
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
+  cert.setSubject([{ name: 'commonName', value: cn }]);
+  cert.setIssuer([{ name: 'commonName', value: cn }]);
+  const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  cert.sign(forge.pki.privateKeyFromPem(key), forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key };
+}
+
+describe('EnvReader', () => {
+  it('reports every bad variable at once, each by name', () => {
+    const env = new EnvReader({ A: 'x', B: '-3', C: 'maybe', D: 'fast' });
+    env.int('A', 1);
+    env.int('B', 1, { min: 0 });
+    env.boolean('C', false);
+    env.oneOf('D', ['slow', 'steady'] as const);
+    env.string('MISSING');
+    assert.throws(() => env.done(), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 5);
+      for (const name of ['A=', 'B=', 'C=', 'D=', 'MISSING']) assert.ok(error.message.includes(name), `${name} not named`);
+      return true;
+    });
+  });
+
+  it('applies defaults and parses good values', () => {
+    const env = new EnvReader({ N: ' 42 ', L: 'a, b,,c', T: 'yes' });
+    assert.equal(env.int('N', 1), 42);
+    assert.deepEqual(env.list('L'), ['a', 'b', 'c']);
+    assert.equal(env.boolean('T', false), true);
+    assert.equal(env.int('UNSET', 7), 7);
+    env.done();
+  });
+
+  it('kafka client config: brokers must be host:port, TLS files required for SSL', () => {
+    const env = new EnvReader({ KAFKA_BROKERS: 'kafka-1:9092,bad' });
+    readKafkaClientConfig(env, 'producer');
+    assert.throws(() => env.done(), /"bad" is not host:port[\s\S]*KAFKA_SSL_CA_LOCATION is required/);
+  });
+});
+
+describe('client TLS material', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'core-tls-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const now = new Date();
+  const day = 86_400_000;
+  const good = selfSigned('producer', new Date(now.getTime() - day), new Date(now.getTime() + day));
+  const other = selfSigned('other', new Date(now.getTime() - day), new Date(now.getTime() + day));
+  const expired = selfSigned('producer', new Date(now.getTime() - 3 * day), new Date(now.getTime() - day));
+
+  it('accepts a matching, valid certificate and reports its principal', () => {
+    const tls = loadTls({ caLocation: write('ca.pem', good.cert), certificateLocation: write('c.pem', good.cert), keyLocation: write('k.pem', good.key) });
+    assert.equal(tls.principal, 'producer');
+  });
+
+  it('rejects an expired certificate, naming the file and date', () => {
+    assert.throws(
+      () => loadTls({ caLocation: write('ca.pem', good.cert), certificateLocation: write('e.pem', expired.cert), keyLocation: write('ek.pem', expired.key) }),
+      /e\.pem expired on \d{4}-/,
+    );
+  });
+
+  it('rejects a key that is not the certificate\'s', () => {
+    assert.throws(
+      () => loadTls({ caLocation: write('ca.pem', good.cert), certificateLocation: write('c.pem', good.cert), keyLocation: write('ok.pem', other.key) }),
+      /ok\.pem is not the private key of/,
+    );
+  });
+
+  it('rejects unreadable and non-PEM files', () => {
+    assert.throws(() => loadTls({ caLocation: path.join(dir, 'nope.pem'), certificateLocation: 'x', keyLocation: 'y' }), /KAFKA_SSL_CA_LOCATION .*nope\.pem cannot be read/);
+    assert.throws(
+      () => loadTls({ caLocation: write('junk.pem', 'hello'), certificateLocation: write('c.pem', good.cert), keyLocation: write('k.pem', good.key) }),
+      /junk\.pem is not a PEM certificate/,
+    );
+  });
+});
+
+describe('canonical event', () => {
+  const event = {
+    schemaVersion: 1, eventId: 'f.csv:2', eventTime: 1_570_000_000_000, eventType: 'purchase', productId: '44600062',
+    categoryId: '2103807459595387724', categoryCode: 'appliances.kitchen', brand: 'shiseido', price: 35.79, quantity: 1,
+    userId: '541312140', sessionId: '72d76fde', country: null, source: 'rees46',
+  };
+
+  it('accepts a valid event', () => {
+    assert.deepEqual(checkEvent(event), { ok: true, event });
+  });
+
+  it('names what is wrong with an invalid one', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ ...event, eventTime: 'yesterday' }, /eventTime/],
+      [{ ...event, eventType: 'click' }, /eventType "click"/],
+      [{ ...event, price: -1 }, /price -1/],
+      [{ ...event, quantity: 0 }, /quantity 0/],
+      [{ ...event, schemaVersion: 2 }, /schemaVersion 2/],
+      [{ ...event, brand: 7 }, /brand/],
+      [[1, 2], /not a JSON object/],
+    ];
+    for (const [value, reason] of cases) {
+      const result = checkEvent(value);
+      assert.equal(result.ok, false);
+      if (!result.ok) assert.match(result.reason, reason);
+    }
+    const notJson = parseEventMessage(Buffer.from('{oops'));
+    assert.ok(!notJson.ok && notJson.reason.startsWith('not JSON'));
+    assert.deepEqual(parseEventMessage(null), { ok: false, reason: 'empty message' });
+  });
+});
