@@ -12,6 +12,14 @@ export interface FileUpload {
   secret?: boolean;
   /** Octal file mode, e.g. 0o600 for keys. */
   mode?: number;
+  /** Numeric owner uid and group gid (root if unset): a 0600 key must belong to the user the process runs as. */
+  owner?: number;
+  group?: number;
+  /**
+   * Instead of `content`: a file on the machine running the deployment, read at deploy time and never
+   * stored in state (a dataset of gigabytes). `content` is then empty.
+   */
+  hostPath?: string;
 }
 
 export interface PortMapping {
