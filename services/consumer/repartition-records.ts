@@ -1,0 +1,72 @@
+// What stage 1 writes to the repartition topic and stage 2 reads: keyed events, and watermarks
+// that tell every window task how far each raw partition's stream time has got.
+import { EVENT_TYPES } from '../core/event';
+import type { EnrichedEvent } from './enrich';
+
+/** An event re-keyed by one of its group keys, with its source partition's stream time when stage 1 read it. */
+export interface KeyedEventRecord {
+  type: 'event';
+  /** Raw-topic partition the event came from. */
+  source: number;
+  /** That partition's stream time (largest event time seen) including this event: decides lateness. */
+  streamTime: number;
+  key: string;
+  event: EnrichedEvent;
+}
+
+/**
+ * A raw partition's stream time, sent to every repartition partition after each transaction that
+ * advanced it; `idle` says the partition has been quiet (and caught up) for the idle timeout.
+ */
+export interface WatermarkRecord {
+  type: 'watermark';
+  source: number;
+  /** How many raw partitions exist: a window task waits for a watermark (or idle mark) from each. */
+  sources: number;
+  /** -1 when the partition has never had an event. */
+  streamTime: number;
+  idle: boolean;
+}
+
+export type RepartitionRecord = KeyedEventRecord | WatermarkRecord;
+
+export type RecordCheck = { ok: true; record: RepartitionRecord } | { ok: false; reason: string };
+
+const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+const isNullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+export function parseRepartitionRecord(payload: Buffer | null): RecordCheck {
+  if (!payload || payload.length === 0) return { ok: false, reason: 'empty repartition record' };
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString());
+  } catch (error) {
+    return { ok: false, reason: `repartition record is not JSON: ${(error as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null) return { ok: false, reason: 'repartition record is not an object' };
+  const v = value as Record<string, unknown>;
+  if (v.type === 'watermark') {
+    if (!isInt(v.source, 0) || !isInt(v.sources, 1) || !isInt(v.streamTime, -1) || typeof v.idle !== 'boolean' || v.source >= v.sources) {
+      return { ok: false, reason: 'watermark record has a bad source, sources, streamTime or idle field' };
+    }
+    return { ok: true, record: v as unknown as WatermarkRecord };
+  }
+  if (v.type !== 'event') return { ok: false, reason: `repartition record type ${JSON.stringify(v.type)} is neither event nor watermark` };
+  if (!isInt(v.source, 0) || !isInt(v.streamTime, 0) || typeof v.key !== 'string' || v.key === '') {
+    return { ok: false, reason: 'event record has a bad source, streamTime or key' };
+  }
+  const problem = checkEnriched(v.event);
+  return problem ? { ok: false, reason: `event record: ${problem}` } : { ok: true, record: v as unknown as KeyedEventRecord };
+}
+
+function checkEnriched(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'event is not an object';
+  const e = value as Record<string, unknown>;
+  if (typeof e.eventId !== 'string' || typeof e.productId !== 'string') return 'eventId or productId missing';
+  if (!isInt(e.eventTime, 0)) return 'eventTime is not epoch milliseconds';
+  if (typeof e.eventType !== 'string' || !(EVENT_TYPES as readonly string[]).includes(e.eventType)) return `eventType ${JSON.stringify(e.eventType)} unknown`;
+  if (typeof e.topCategory !== 'string' || typeof e.brand !== 'string') return 'topCategory or brand missing';
+  if (!isInt(e.revenueMicros, 0) || !isInt(e.priceMicros, 0)) return 'revenueMicros or priceMicros is not a non-negative integer';
+  if (!isNullableString(e.userId) || !isNullableString(e.sessionId)) return 'userId or sessionId is neither string nor null';
+  return undefined;
+}

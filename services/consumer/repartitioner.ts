@@ -1,0 +1,60 @@
+// Stage 1's pure core for one raw partition: validate, enrich, stamp each event with the
+// partition's stream time and fan it out under its group keys; then one watermark per batch.
+import { parseEventMessage } from '../core/event';
+import type { GroupKeyKind } from './config';
+import { enrich, groupKeys } from './enrich';
+import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
+
+export interface RawMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+export interface Rejected {
+  message: RawMessage;
+  reason: string;
+}
+
+export interface RepartitionBatch {
+  records: KeyedEventRecord[];
+  rejected: Rejected[];
+  /** The partition's stream time after the batch; -1 if it has never seen a valid event. */
+  streamTime: number;
+}
+
+export function repartitionBatch(
+  source: number,
+  streamTimeBefore: number,
+  messages: readonly RawMessage[],
+  groupBy: readonly GroupKeyKind[],
+): RepartitionBatch {
+  let streamTime = streamTimeBefore;
+  const records: KeyedEventRecord[] = [];
+  const rejected: Rejected[] = [];
+  for (const message of messages) {
+    const check = parseEventMessage(message.value);
+    if (!check.ok) {
+      rejected.push({ message, reason: check.reason });
+      continue;
+    }
+    const event = enrich(check.event);
+    streamTime = Math.max(streamTime, event.eventTime);
+    for (const key of groupKeys(event, groupBy)) records.push({ type: 'event', source, streamTime, key, event });
+  }
+  return { records, rejected, streamTime };
+}
+
+export function watermark(source: number, sources: number, streamTime: number, idle: boolean): WatermarkRecord {
+  return { type: 'watermark', source, sources, streamTime, idle };
+}
+
+/** FNV-1a: a stable key → partition map of our own, so placement never depends on a client library's partitioner. */
+export function partitionFor(key: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
+}

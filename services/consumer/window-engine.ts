@@ -1,0 +1,227 @@
+// The window stage's pure core, one instance per repartition partition: aggregates keyed events
+// into tumbling and hopping event-time windows, closes windows when every raw partition's stream
+// time has passed end + grace, and records its state as changelog entries. No I/O, no clock.
+//
+// Determinism: stage 1 decides lateness per raw partition from that partition's own (ordered)
+// stream time and stamps it on each record; a window closes at the minimum over raw partitions.
+// So whatever order the raw partitions interleave in here, the same records land in the same
+// windows, and a window never closes before every record that belongs in it has arrived.
+import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
+import { addToAggregate, emptyAggregate, resultKey, toResult, type WindowAggregate, type WindowResult } from './window-aggregate';
+import { closeTime, windowsContaining, type WindowKind, type WindowSpec } from './windows';
+import type { EnrichedEvent } from './enrich';
+
+export interface EngineSpec {
+  windows: WindowSpec[];
+  graceMs: number;
+  topN: number;
+}
+
+export interface LateRecord {
+  kind: WindowKind;
+  key: string;
+  /** The raw partition's stream time when the record was found late. */
+  streamTime: number;
+  missedWindows: { start: number; end: number }[];
+  event: EnrichedEvent;
+}
+
+export interface Emission {
+  results: { key: string; result: WindowResult }[];
+  late: LateRecord[];
+}
+
+export interface ChangelogEntry {
+  key: string;
+  /** null is a tombstone: the window closed. */
+  value: string | null;
+}
+
+interface OpenWindow {
+  agg: WindowAggregate;
+  seen: { users: Set<string>; sessions: Set<string> };
+}
+
+/**
+ * Late records per window kind and group key, as the stream times they were found late at. A
+ * window's "late records so far" counts those found late before stream time reached its close:
+ * the same number whatever the interleaving. Entries below every open window's close fold into base.
+ */
+interface LateTrack {
+  base: number;
+  pending: number[];
+}
+
+interface SourceState {
+  streamTime: number;
+  idle: boolean;
+}
+
+const META = 'meta';
+
+export class WindowEngine {
+  private readonly windows = new Map<string, OpenWindow>();
+  private readonly lateTracks = new Map<string, LateTrack>();
+  private readonly sources = new Map<number, SourceState>();
+  private sourceCount = 0;
+  /** Every window with close time ≤ this has been emitted; -1 before the first close. */
+  private closedThrough = -1;
+  private readonly dirty = new Set<string>();
+
+  constructor(private readonly spec: EngineSpec) {}
+
+  onEvent(record: KeyedEventRecord): Emission {
+    this.noteSource(record.source, record.streamTime, false);
+    const late: LateRecord[] = [];
+    const closedAt = Math.max(record.streamTime, this.closedThrough);
+    for (const spec of this.spec.windows) {
+      const missed = [];
+      for (const bounds of windowsContaining(spec, record.event.eventTime)) {
+        if (closeTime(bounds, this.spec.graceMs) <= closedAt) missed.push(bounds);
+        else this.windowFor(spec.kind, record.key, bounds.start, bounds.end).seenAdd(record.event);
+      }
+      if (missed.length > 0) {
+        late.push({ kind: spec.kind, key: record.key, streamTime: record.streamTime, missedWindows: missed, event: record.event });
+        this.trackLate(spec.kind, record.key, record.streamTime);
+      }
+    }
+    return { results: [], late };
+  }
+
+  onWatermark(record: WatermarkRecord): Emission {
+    this.sourceCount = Math.max(this.sourceCount, record.sources);
+    this.noteSource(record.source, record.streamTime, record.idle);
+    this.dirty.add(META);
+    const watermark = this.watermark();
+    if (watermark === undefined || watermark <= this.closedThrough) return { results: [], late: [] };
+    this.closedThrough = watermark;
+    const results = this.closeThrough(watermark);
+    this.foldLate(watermark);
+    return { results, late: [] };
+  }
+
+  openWindows(kind: WindowKind): number {
+    let count = 0;
+    for (const w of this.windows.values()) if (w.agg.kind === kind) count += 1;
+    return count;
+  }
+
+  /** Changelog entries for everything changed since the last call. */
+  changes(): ChangelogEntry[] {
+    const entries: ChangelogEntry[] = [];
+    for (const key of this.dirty) entries.push({ key, value: this.serialise(key) });
+    this.dirty.clear();
+    return entries;
+  }
+
+  /** Rebuilds an engine from the latest changelog value of every key (tombstoned keys absent). */
+  static restore(spec: EngineSpec, entries: Map<string, string>): WindowEngine {
+    const engine = new WindowEngine(spec);
+    for (const [key, value] of entries) engine.load(key, value);
+    return engine;
+  }
+
+  private noteSource(source: number, streamTime: number, idle: boolean): void {
+    const state = this.sources.get(source);
+    this.sources.set(source, { streamTime: Math.max(state?.streamTime ?? -1, streamTime), idle });
+    if (!state || state.idle !== idle || state.streamTime < streamTime) this.dirty.add(META);
+  }
+
+  /**
+   * The minimum stream time over raw partitions that are not idle; undefined while any partition
+   * has not been heard from. When all are idle the stream is quiet, and the maximum closes everything due.
+   */
+  private watermark(): number | undefined {
+    const states: SourceState[] = [];
+    for (let source = 0; source < this.sourceCount; source++) {
+      const state = this.sources.get(source);
+      if (!state) return undefined;
+      states.push(state);
+    }
+    if (states.length === 0) return undefined;
+    const active = states.filter((s) => !s.idle);
+    if (active.length === 0) return Math.max(...states.map((s) => s.streamTime));
+    return Math.min(...active.map((s) => s.streamTime));
+  }
+
+  private windowFor(kind: WindowKind, key: string, start: number, end: number): { seenAdd: (event: EnrichedEvent) => void } {
+    const id = resultKey(kind, key, start);
+    let open = this.windows.get(id);
+    if (!open) {
+      open = { agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() } };
+      this.windows.set(id, open);
+    }
+    const window = open;
+    return {
+      seenAdd: (event) => {
+        addToAggregate(window.agg, event, window.seen);
+        this.dirty.add(`w|${id}`);
+      },
+    };
+  }
+
+  private closeThrough(watermark: number): { key: string; result: WindowResult }[] {
+    const due = [...this.windows.entries()]
+      .filter(([, w]) => closeTime(w.agg, this.spec.graceMs) <= watermark)
+      .sort(([a, wa], [b, wb]) => wa.agg.end - wb.agg.end || (a < b ? -1 : a > b ? 1 : 0));
+    return due.map(([id, w]) => {
+      this.windows.delete(id);
+      this.dirty.add(`w|${id}`);
+      const spec = this.spec.windows.find((s) => s.kind === w.agg.kind)!;
+      const close = closeTime(w.agg, this.spec.graceMs);
+      return { key: id, result: toResult(w.agg, spec, this.spec.topN, this.lateBefore(w.agg.kind, w.agg.key, close)) };
+    });
+  }
+
+  private trackLate(kind: WindowKind, key: string, streamTime: number): void {
+    const id = `${kind}|${key}`;
+    const track = this.lateTracks.get(id) ?? { base: 0, pending: [] };
+    if (streamTime < this.closedThrough) track.base += 1;
+    else track.pending.push(streamTime);
+    this.lateTracks.set(id, track);
+    this.dirty.add(`l|${id}`);
+  }
+
+  private lateBefore(kind: WindowKind, key: string, close: number): number {
+    const track = this.lateTracks.get(`${kind}|${key}`);
+    if (!track) return 0;
+    return track.base + track.pending.filter((t) => t < close).length;
+  }
+
+  /** Every open or future window closes after the watermark, so late marks before it count for all of them. */
+  private foldLate(watermark: number): void {
+    for (const [id, track] of this.lateTracks) {
+      const keep = track.pending.filter((t) => t >= watermark);
+      if (keep.length === track.pending.length) continue;
+      track.base += track.pending.length - keep.length;
+      track.pending = keep;
+      this.dirty.add(`l|${id}`);
+    }
+  }
+
+  private serialise(key: string): string | null {
+    if (key === META) {
+      return JSON.stringify({ sourceCount: this.sourceCount, closedThrough: this.closedThrough, sources: [...this.sources.entries()] });
+    }
+    if (key.startsWith('w|')) {
+      const open = this.windows.get(key.slice(2));
+      return open ? JSON.stringify(open.agg) : null;
+    }
+    const track = this.lateTracks.get(key.slice(2));
+    return track ? JSON.stringify(track) : null;
+  }
+
+  private load(key: string, value: string): void {
+    if (key === META) {
+      const meta = JSON.parse(value) as { sourceCount: number; closedThrough: number; sources: [number, SourceState][] };
+      this.sourceCount = meta.sourceCount;
+      this.closedThrough = meta.closedThrough;
+      for (const [source, state] of meta.sources) this.sources.set(source, state);
+    } else if (key.startsWith('w|')) {
+      const agg = JSON.parse(value) as WindowAggregate;
+      this.windows.set(key.slice(2), { agg, seen: { users: new Set(agg.users), sessions: new Set(agg.sessions) } });
+    } else if (key.startsWith('l|')) {
+      this.lateTracks.set(key.slice(2), JSON.parse(value) as LateTrack);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+// The window engine (with stage 1's pure repartitioner in front of it) against the independent
+// oracle, on generated data with out-of-order and late events, window edges, overlapping sliding
+// windows and several keys; fed in different interleavings, with crashes and changelog restores.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GroupKeyKind } from '../../services/consumer/config';
+import type { RepartitionRecord } from '../../services/consumer/repartition-records';
+import { partitionFor, repartitionBatch, watermark, type RawMessage } from '../../services/consumer/repartitioner';
+import { WindowEngine, type EngineSpec } from '../../services/consumer/window-engine';
+import { generateRawPartitions, seededRandom, type GeneratedMessage } from '../support/consumer-events';
+import { oracle, type OracleEvent, type OracleOptions } from '../support/oracle';
+
+const options: OracleOptions = { tumblingSizeMs: 10_000, slidingSizeMs: 30_000, slidingAdvanceMs: 10_000, graceMs: 5_000, groupBy: ['category', 'overall', 'brand'], topN: 3 };
+const spec: EngineSpec = {
+  windows: [
+    { kind: 'tumbling', sizeMs: options.tumblingSizeMs, advanceMs: options.tumblingSizeMs },
+    { kind: 'sliding', sizeMs: options.slidingSizeMs, advanceMs: options.slidingAdvanceMs },
+  ],
+  graceMs: options.graceMs,
+  topN: options.topN,
+};
+
+interface PipelineOutput {
+  results: Map<string, unknown>;
+  late: Map<string, number[]>;
+  deadLetters: string[];
+}
+
+/** Stage 1 per raw partition in random batch sizes: each batch is the ordered list of (repartition partition, record). */
+function stageOne(raw: GeneratedMessage[][], repartitions: number, random: () => number): { perSource: [number, RepartitionRecord][][][]; deadLetters: string[] } {
+  const deadLetters: string[] = [];
+  const perSource = raw.map((messages, source) => {
+    const batches: [number, RepartitionRecord][][] = [];
+    let streamTime = -1;
+    for (let i = 0; i < messages.length; ) {
+      const size = 1 + Math.floor(random() * 25);
+      const batch: RawMessage[] = messages.slice(i, i + size).map((m, j) => ({ offset: String(i + j), key: Buffer.from(m.key), value: Buffer.from(m.value) }));
+      i += size;
+      const out = repartitionBatch(source, streamTime, batch, options.groupBy as GroupKeyKind[]);
+      streamTime = out.streamTime;
+      deadLetters.push(...out.rejected.map((r) => r.reason));
+      const items: [number, RepartitionRecord][] = out.records.map((r) => [partitionFor(r.key, repartitions), r]);
+      for (let q = 0; q < repartitions; q++) items.push([q, watermark(source, raw.length, streamTime, false)]);
+      batches.push(items);
+    }
+    const idle: [number, RepartitionRecord][] = [];
+    for (let q = 0; q < repartitions; q++) idle.push([q, watermark(source, raw.length, streamTime, true)]);
+    batches.push(idle);
+    return batches;
+  });
+  return { perSource, deadLetters };
+}
+
+/** A random merge of the sources' records for one repartition partition, keeping each source's order. */
+function interleave(perSource: [number, RepartitionRecord][][][], q: number, random: () => number): RepartitionRecord[] {
+  const queues = perSource.map((batches) => batches.flat().filter(([p]) => p === q).map(([, r]) => r));
+  const merged: RepartitionRecord[] = [];
+  while (queues.some((queue) => queue.length > 0)) {
+    const live = queues.filter((queue) => queue.length > 0);
+    const queue = live[Math.floor(random() * live.length)]!;
+    const take = 1 + Math.floor(random() * 6);
+    merged.push(...queue.splice(0, take));
+  }
+  return merged;
+}
+
+/** Stage 2 in transactions of random size; crashes throw away the in-flight transaction and restore from the changelog. */
+function stageTwo(records: RepartitionRecord[], random: () => number, crashShare: number, out: PipelineOutput): void {
+  const changelog = new Map<string, string>();
+  let engine = new WindowEngine(spec);
+  let position = 0;
+  while (position < records.length) {
+    const size = 1 + Math.floor(random() * 40);
+    const chunk = records.slice(position, position + size);
+    const results: [string, unknown][] = [];
+    const late: [string, number[]][] = [];
+    for (const record of chunk) {
+      const emission = record.type === 'event' ? engine.onEvent(record) : engine.onWatermark(record);
+      for (const r of emission.results) results.push([r.key, JSON.parse(JSON.stringify(r.result))]);
+      for (const l of emission.late) late.push([`${l.kind}|${l.key}|${l.event.eventId}`, l.missedWindows.map((w) => w.start)]);
+    }
+    if (random() < crashShare) {
+      engine = WindowEngine.restore(spec, new Map(changelog));
+      continue;
+    }
+    for (const entry of engine.changes()) {
+      if (entry.value === null) changelog.delete(entry.key);
+      else changelog.set(entry.key, entry.value);
+    }
+    for (const [key, value] of results) {
+      assert.ok(!out.results.has(key), `window ${key} emitted twice`);
+      out.results.set(key, value);
+    }
+    for (const [key, starts] of late) {
+      assert.ok(!out.late.has(key), `late record ${key} routed twice`);
+      out.late.set(key, starts);
+    }
+    position += chunk.length;
+  }
+}
+
+function runPipeline(raw: GeneratedMessage[][], seed: number, repartitions: number, crashShare: number): PipelineOutput {
+  const random = seededRandom(seed);
+  const { perSource, deadLetters } = stageOne(raw, repartitions, random);
+  const out: PipelineOutput = { results: new Map(), late: new Map(), deadLetters };
+  for (let q = 0; q < repartitions; q++) stageTwo(interleave(perSource, q, random), random, crashShare, out);
+  return out;
+}
+
+function oracleOf(raw: GeneratedMessage[][]) {
+  const events = raw.map((messages) => messages.filter((m) => !m.malformed).map((m) => JSON.parse(m.value) as OracleEvent));
+  return oracle(events, options);
+}
+
+const generated = (seed: number, malformedShare = 0) =>
+  generateRawPartitions({
+    seed, partitions: 3, eventsPerPartition: 400, start: 1_700_000_000_000, stepMs: 400, jitterMs: 6_000,
+    lateShare: 0.05, lateByMs: 20_000, boundaryMs: 5_000, boundaryShare: 0.15, malformedShare,
+  });
+
+describe('window engine against the oracle', () => {
+  it('generated data: the same results and late records as the oracle, which are not trivial', () => {
+    const raw = generated(1);
+    const expected = oracleOf(raw);
+    const got = runPipeline(raw, 11, 3, 0);
+    assert.ok(expected.results.size > 100, `only ${expected.results.size} windows: the data does not exercise much`);
+    assert.ok(expected.late.size > 20, 'the data has late records');
+    assert.ok([...expected.results.values()].some((r) => (r.lateRecords as number) > 0), 'some result counts late records');
+    assert.ok([...expected.results.values()].some((r) => (r.topProducts as unknown[]).length === 3), 'some result has a full top-N');
+    assert.deepEqual(got.results, expected.results);
+    assert.deepEqual(got.late, expected.late);
+  });
+
+  it('any interleaving of raw partitions, any repartition count, with crashes and restores: identical output', () => {
+    const raw = generated(2);
+    const expected = oracleOf(raw);
+    for (const [seed, repartitions, crashShare] of [[21, 1, 0.2], [22, 4, 0.3], [23, 7, 0.1]] as const) {
+      const got = runPipeline(raw, seed, repartitions, crashShare);
+      assert.deepEqual(got.results, expected.results, `seed ${seed}`);
+      assert.deepEqual(got.late, expected.late, `seed ${seed}`);
+    }
+  });
+
+  it('malformed messages are rejected with their reason and change nothing else', () => {
+    const raw = generated(3, 0.05);
+    const malformed = raw.flat().filter((m) => m.malformed);
+    assert.ok(malformed.length > 10);
+    const got = runPipeline(raw, 31, 2, 0);
+    assert.equal(got.deadLetters.length, malformed.length);
+    for (const [i, m] of malformed.entries()) assert.ok(got.deadLetters[i]!.includes(m.malformed!), `${got.deadLetters[i]} should name ${m.malformed}`);
+    assert.deepEqual(got.results, oracleOf(raw).results);
+  });
+});
+
+const keyed = (source: number, streamTime: number, eventTime: number, extra: Partial<{ eventType: 'view' | 'purchase'; price: number; userId: string }> = {}): RepartitionRecord => ({
+  type: 'event', source, streamTime, key: 'overall',
+  event: {
+    eventId: `e${source}-${eventTime}`, eventTime, eventType: extra.eventType ?? 'view', productId: 'p1', topCategory: 'unknown', brand: 'unknown',
+    revenueMicros: extra.eventType === 'purchase' ? (extra.price ?? 1) * 1e6 : 0, priceMicros: (extra.price ?? 1) * 1e6, userId: extra.userId ?? 'u1', sessionId: null,
+  },
+});
+
+function feed(engine: WindowEngine, records: RepartitionRecord[]) {
+  const results = [];
+  const late = [];
+  for (const r of records) {
+    const e = r.type === 'event' ? engine.onEvent(r) : engine.onWatermark(r);
+    results.push(...e.results.map((x) => x.result));
+    late.push(...e.late);
+  }
+  return { results, late };
+}
+
+describe('window engine semantics', () => {
+  const tumblingOnly: EngineSpec = { windows: [{ kind: 'tumbling', sizeMs: 1000, advanceMs: 1000 }], graceMs: 200, topN: 2 };
+
+  it('[start, end): an event at end - 1 is in the window, at end in the next; a window closes exactly at end + grace', () => {
+    const engine = new WindowEngine(tumblingOnly);
+    const early = feed(engine, [keyed(0, 999, 999), keyed(0, 1000, 1000), watermark(0, 1, 1199, false)]);
+    assert.equal(early.results.length, 0, 'stream time end + grace - 1 keeps the window open');
+    const closed = feed(engine, [watermark(0, 1, 1200, false)]);
+    assert.equal(closed.results.length, 1);
+    assert.equal(closed.results[0]!.windowStartMs, 0);
+    assert.equal(closed.results[0]!.events, 1);
+    assert.equal(closed.results[0]!.windowEnd, '1970-01-01T00:00:01.000Z');
+  });
+
+  it('a record whose partition has passed end + grace is late: routed with the windows it missed, counted in later windows', () => {
+    const engine = new WindowEngine(tumblingOnly);
+    assert.equal(feed(engine, [keyed(0, 1199, 1199), keyed(0, 1199, 500)]).late.length, 0, 'stream time end + grace - 1: on time');
+    const { late } = feed(engine, [keyed(0, 1200, 1200), keyed(0, 1200, 500)]);
+    assert.deepEqual(late.map((l) => l.missedWindows), [[{ start: 0, end: 1000 }]], 'stream time end + grace: late');
+    const { results } = feed(engine, [watermark(0, 1, 5000, false)]);
+    assert.deepEqual(results.map((r) => [r.windowStartMs, r.events, r.lateRecords]), [[0, 1, 0], [1000, 2, 1]], 'found late at 1200: counts for windows closing after 1200 only');
+  });
+
+  it('a window waits for the slowest raw partition, unless that partition is idle', () => {
+    const engine = new WindowEngine(tumblingOnly);
+    assert.equal(feed(engine, [keyed(0, 100, 100), watermark(0, 2, 5000, false)]).results.length, 0, 'partition 1 not heard from yet');
+    assert.equal(feed(engine, [watermark(1, 2, 900, false)]).results.length, 0, 'partition 1 is behind');
+    assert.equal(feed(engine, [watermark(1, 2, 900, true)]).results.length, 1, 'partition 1 went idle');
+  });
+
+  it('sliding windows: an event lands in size/advance overlapping windows; aggregates are computed per window', () => {
+    const engine = new WindowEngine({ windows: [{ kind: 'sliding', sizeMs: 3000, advanceMs: 1000 }], graceMs: 0, topN: 1 });
+    const out = feed(engine, [keyed(0, 2500, 2500, { eventType: 'purchase', price: 4 }), keyed(0, 2600, 2600, { eventType: 'view', userId: 'u2' }), watermark(0, 1, 10_000, false)]);
+    assert.deepEqual(out.results.map((r) => r.windowStartMs), [0, 1000, 2000]);
+    for (const r of out.results) {
+      assert.equal(r.revenue, 4);
+      assert.equal(r.distinctUsers, 2);
+      assert.equal(r.viewToPurchaseConversion, 1);
+      assert.deepEqual(r.topProducts, [{ productId: 'p1', revenue: 4, purchases: 1 }]);
+    }
+  });
+
+  it('restores from its changelog to the same state, including closes and late counts already made', () => {
+    const engine = new WindowEngine(tumblingOnly);
+    feed(engine, [keyed(0, 1300, 1300), keyed(0, 1300, 1400), keyed(0, 1300, 100), watermark(0, 1, 1300, false)]);
+    const changelog = new Map(engine.changes().filter((e) => e.value !== null).map((e) => [e.key, e.value!]));
+    const restored = WindowEngine.restore(tumblingOnly, changelog);
+    assert.equal(restored.openWindows('tumbling'), 1);
+    const tail: RepartitionRecord[] = [keyed(0, 1500, 1500), watermark(0, 1, 9000, false)];
+    assert.deepEqual(feed(restored, tail), feed(engine, tail));
+    assert.equal(feed(WindowEngine.restore(tumblingOnly, changelog), tail).results[0]!.lateRecords, 1);
+  });
+});
