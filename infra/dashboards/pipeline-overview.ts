@@ -47,7 +47,7 @@ const producer: Section = {
         { expr: quantile(0.95, p.sendDuration), legend: 'p95' },
       ],
     }),
-    timeseries({ title: 'CSV input rate', description: 'Bytes of the (decompressed) CSV read per second.', unit: 'Bps', queries: [{ expr: sumRate(p.bytesRead), legend: 'bytes read' }] }),
+    timeseries({ title: 'CSV input rate', description: 'Bytes per second read from the input file (compressed bytes for a gzip file).', unit: 'Bps', queries: [{ expr: sumRate(p.bytesRead), legend: 'bytes read' }] }),
     timeseries({ title: 'In-flight batches', description: 'Batches sent and not yet acknowledged: the producer\'s back-pressure.', unit: 'short', queries: [{ expr: sumGauge(p.inflightBatches), legend: 'in flight' }] }),
   ],
 };

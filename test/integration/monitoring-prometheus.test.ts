@@ -1,0 +1,154 @@
+// The stack's monitoring on a real Prometheus: promtool accepts the rendered scrape config, a
+// Prometheus started with it scrapes a producer and a consumer endpoint, and every query of every
+// provisioned dashboard returns data (no dead panel). The endpoints serve stand-in registries with
+// every metric of services/core/metric-names.ts moving as a working pipeline's would.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { renderDashboards } from '../../infra/render/dashboards';
+import { renderPrometheusConfig } from '../../infra/render/prometheus-config';
+import { metricNames } from '../../services/core/metric-names';
+import { createRegistry, startMetricsServer, type MetricsServer } from '../../services/core/metrics';
+import { deadPanels, dashboardQueries, formatResults, runDashboardQueries, waitForLiveDashboards } from '../support/dashboard-queries';
+import { PrometheusServer, promtoolCheckConfig } from '../support/prometheus-server';
+
+/** Advances a stand-in producer by one batch: rows read, most sent, a few rejected. */
+function standInProducer(registry: Registry): () => void {
+  const n = metricNames.producer;
+  const read = new Counter({ name: n.rowsRead, help: 'rows read', registers: [registry] });
+  const sent = new Counter({ name: n.rowsSent, help: 'rows sent', registers: [registry] });
+  const rejected = new Counter({ name: n.rowsRejected, help: 'rows rejected', labelNames: ['reason'], registers: [registry] });
+  const bytes = new Counter({ name: n.bytesRead, help: 'bytes read', registers: [registry] });
+  const send = new Histogram({ name: n.sendDuration, help: 'send duration', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry] });
+  const inflight = new Gauge({ name: n.inflightBatches, help: 'in-flight batches', registers: [registry] });
+  let tick = 0;
+  return () => {
+    tick++;
+    read.inc(500);
+    sent.inc(497);
+    rejected.inc({ reason: tick % 2 ? 'malformed_row' : 'invalid_price' }, 3);
+    bytes.inc(500 * 130);
+    send.observe(0.004 + (tick % 7) * 0.01);
+    inflight.set(tick % 4);
+  };
+}
+
+/** Advances a stand-in consumer by one transaction over the producer's batch. */
+function standInConsumer(registry: Registry): () => void {
+  const n = metricNames.consumer;
+  const r = [registry];
+  const consumed = new Counter({ name: n.eventsConsumed, help: 'events consumed', registers: r });
+  const emitted = new Counter({ name: n.windowsEmitted, help: 'windows emitted', labelNames: ['window'], registers: r });
+  const late = new Counter({ name: n.lateEvents, help: 'late events', labelNames: ['window'], registers: r });
+  const dead = new Counter({ name: n.deadLetters, help: 'dead letters', labelNames: ['reason'], registers: r });
+  const open = new Gauge({ name: n.openWindows, help: 'open windows', labelNames: ['window'], registers: r });
+  const lag = new Gauge({ name: n.lag, help: 'lag', labelNames: ['topic', 'partition'], registers: r });
+  const processing = new Histogram({ name: n.processingDuration, help: 'processing', buckets: [0.01, 0.05, 0.1, 0.5, 1], registers: r });
+  const transactions = new Counter({ name: n.transactions, help: 'transactions', labelNames: ['result'], registers: r });
+  const revenue = new Counter({ name: n.windowRevenue, help: 'revenue', labelNames: ['category'], registers: r });
+  const events = new Counter({ name: n.windowEvents, help: 'events', labelNames: ['category', 'event_type'], registers: r });
+  let tick = 0;
+  return () => {
+    tick++;
+    consumed.inc(497);
+    emitted.inc({ window: 'tumbling' }, 2);
+    emitted.inc({ window: 'sliding' }, 6);
+    late.inc({ window: tick % 2 ? 'tumbling' : 'sliding' }, 1);
+    dead.inc({ reason: 'invalid_json' }, 1);
+    open.set({ window: 'tumbling' }, 3);
+    open.set({ window: 'sliding' }, 12);
+    for (const partition of ['0', '1', '2']) lag.set({ topic: 'ecommerce_topic', partition }, (tick * 37 + Number(partition) * 11) % 400);
+    processing.observe(0.02 + (tick % 5) * 0.03);
+    transactions.inc({ result: tick % 25 === 0 ? 'abort' : 'commit' });
+    transactions.inc({ result: 'abort' }, 0);
+    for (const [category, price] of [['electronics', 240.5], ['appliances', 120], ['computers', 610.99]] as const) {
+      revenue.inc({ category }, price * 4);
+      events.inc({ category, event_type: 'view' }, 40);
+      events.inc({ category, event_type: 'cart' }, 8);
+      events.inc({ category, event_type: 'purchase' }, 4);
+    }
+  };
+}
+
+describe('rendered scrape config', () => {
+  it('is accepted by promtool as the stack renders it', () => {
+    const config = renderPrometheusConfig({
+      scrapeIntervalSeconds: 15,
+      targets: [
+        { job: 'producer', targets: ['producer:9464'] },
+        { job: 'consumer', targets: ['consumer-0:9464', 'consumer-1:9464'] },
+      ],
+    });
+    const check = promtoolCheckConfig(config);
+    assert.ok(check.ok, check.output);
+    assert.match(check.output, /SUCCESS/);
+  });
+
+  it('is checked for real: promtool refuses the same config with a timeout beyond the interval', () => {
+    const config = renderPrometheusConfig({ scrapeIntervalSeconds: 15, targets: [{ job: 'producer', targets: ['producer:9464'] }] });
+    const check = promtoolCheckConfig(config.replace('scrape_timeout: "10s"', 'scrape_timeout: "20s"'));
+    assert.equal(check.ok, false);
+    assert.match(check.output, /scrape timeout greater than scrape interval/);
+  });
+});
+
+describe('dashboards on a real Prometheus scraping producer and consumer endpoints', () => {
+  const servers: MetricsServer[] = [];
+  let prometheus: PrometheusServer | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const macros = { rateInterval: '10s', range: '1h' };
+
+  before(async () => {
+    const producerRegistry = createRegistry('producer');
+    const consumerRegistry = createRegistry('consumer');
+    const steps = [standInProducer(producerRegistry), standInConsumer(consumerRegistry)];
+    ticker = setInterval(() => steps.forEach((step) => step()), 100);
+    for (const registry of [producerRegistry, consumerRegistry]) servers.push(await startMetricsServer(registry, { port: 0, host: '127.0.0.1' }));
+    const config = renderPrometheusConfig({
+      scrapeIntervalSeconds: 1,
+      targets: [
+        { job: 'producer', targets: [`127.0.0.1:${servers[0]!.port}`] },
+        { job: 'consumer', targets: [`127.0.0.1:${servers[1]!.port}`] },
+      ],
+    });
+    prometheus = await PrometheusServer.start(config);
+  });
+
+  after(async () => {
+    clearInterval(ticker);
+    await prometheus?.stop();
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  it('answers every dashboard query with data: no dead panel', async () => {
+    const results = await waitForLiveDashboards(prometheus!.url, { macros, timeoutMs: 60_000 });
+    const dead = deadPanels(results);
+    if (dead.length > 0) process.stderr.write(`${prometheus!.logTail()}\n`);
+    assert.deepEqual(dead, [], `dead panels:\n${formatResults(dead)}`);
+    assert.equal(results.length, dashboardQueries().length);
+    process.stdout.write(`${formatResults(results)}\n`);
+  });
+
+  it('scrapes both jobs by the names the config gives them', async () => {
+    const targets = await prometheus!.targets();
+    assert.deepEqual(targets.map((t) => t.job).sort(), ['consumer', 'producer']);
+    for (const t of targets) assert.equal(t.health, 'up', `${t.job} ${t.instance}: ${t.lastError}`);
+  });
+
+  it('reports a query without data and a query Prometheus refuses as dead', async () => {
+    const [file, text] = Object.entries(renderDashboards())[0]!;
+    const dashboard = JSON.parse(text) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const visual = dashboard.panels.filter((p) => p.targets);
+    visual[0]!.targets![0]!.expr = `sum(${metricNames.consumer.lag}) > 1e15`;
+    visual[1]!.targets![0]!.expr = `sum(rate(${metricNames.consumer.lag}[$__rate_interval])`;
+    const results = await runDashboardQueries(prometheus!.url, { files: { [file]: JSON.stringify(dashboard) }, macros });
+    const dead = deadPanels(results);
+    assert.deepEqual(dead.map((r) => [r.panel, r.refId, r.series]), [
+      [visual[0]!.title, 'A', 0],
+      [visual[1]!.title, 'A', 0],
+    ]);
+    assert.equal(dead[0]!.error, undefined);
+    assert.match(dead[1]!.error ?? '', /parse error/);
+    assert.equal(results.length - dead.length, dashboardQueries({ [file]: text }).length - 2);
+  });
+});
