@@ -3,7 +3,7 @@
 // edited or deleted in the UI, so a deploy is the only way to change them.
 import { ConfigError } from '../../services/core/env';
 import { dashboardFiles, prometheusDatasourceUid } from '../dashboards/model';
-import { toYaml, type YamlValue } from './yaml';
+import { toYaml } from './yaml';
 
 export { prometheusDatasourceUid };
 /** Where the dashboard provider looks for the JSON files renderDashboards() returns. */
@@ -25,7 +25,22 @@ export function renderGrafanaDatasources(args: GrafanaDatasourceArgs): string {
   return toYaml(grafanaDatasources(args), 'Rendered by infra/render/grafana-provisioning.ts.');
 }
 
-export function grafanaDatasources({ prometheusUrl, scrapeIntervalSeconds = 15 }: GrafanaDatasourceArgs): YamlValue {
+/** Grafana's datasource provisioning file, as far as we use it. */
+export type GrafanaDatasourcesYaml = {
+  apiVersion: 1;
+  datasources: {
+    name: string;
+    type: 'prometheus';
+    uid: string;
+    access: 'proxy';
+    url: string;
+    isDefault: boolean;
+    editable: boolean;
+    jsonData: { httpMethod: 'POST' | 'GET'; timeInterval: string };
+  }[];
+};
+
+export function grafanaDatasources({ prometheusUrl, scrapeIntervalSeconds = 15 }: GrafanaDatasourceArgs): GrafanaDatasourcesYaml {
   const problems: string[] = [];
   if (!isHttpUrl(prometheusUrl)) problems.push(`prometheusUrl ${JSON.stringify(prometheusUrl)} is not an http(s) URL`);
   if (!Number.isInteger(scrapeIntervalSeconds) || scrapeIntervalSeconds < 1) {
@@ -54,7 +69,22 @@ export function renderGrafanaDashboardProvider(): string {
   return toYaml(grafanaDashboardProvider(), 'Rendered by infra/render/grafana-provisioning.ts.');
 }
 
-export function grafanaDashboardProvider(): YamlValue {
+/** Grafana's dashboard provider file, as far as we use it. */
+export type GrafanaDashboardProviderYaml = {
+  apiVersion: 1;
+  providers: {
+    name: string;
+    orgId: number;
+    folder: string;
+    type: 'file';
+    disableDeletion: boolean;
+    allowUiUpdates: boolean;
+    updateIntervalSeconds: number;
+    options: { path: string; foldersFromFilesStructure: boolean };
+  }[];
+};
+
+export function grafanaDashboardProvider(): GrafanaDashboardProviderYaml {
   return {
     apiVersion: 1,
     providers: [

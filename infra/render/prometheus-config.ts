@@ -2,7 +2,7 @@
 // containers by name:port on the stack network. Pure text so the same file can be checked by
 // promtool and started on a real Prometheus in the tests.
 import { ConfigError } from '../../services/core/env';
-import { toYaml, type YamlValue } from './yaml';
+import { toYaml } from './yaml';
 
 export interface ScrapeJob {
   /** Becomes the `job` label; dashboards may group by it. */
@@ -25,8 +25,14 @@ export function renderPrometheusConfig(args: PrometheusConfigArgs): string {
   return toYaml(prometheusConfig(args), 'Rendered by infra/render/prometheus-config.ts; edits are overwritten on the next deploy.');
 }
 
+/** prometheus.yml's keys, as far as we use them (a type alias, so it is a YamlValue). */
+export type PrometheusYaml = {
+  global: { scrape_interval: string; scrape_timeout: string; evaluation_interval: string };
+  scrape_configs: { job_name: string; metrics_path: string; scheme: 'http'; static_configs: { targets: string[] }[] }[];
+};
+
 /** The same configuration as a plain object, in Prometheus' own key names. */
-export function prometheusConfig(args: PrometheusConfigArgs): YamlValue {
+export function prometheusConfig(args: PrometheusConfigArgs): PrometheusYaml {
   const problems = checkArgs(args);
   if (problems.length > 0) throw new ConfigError(problems);
   const interval = args.scrapeIntervalSeconds;

@@ -65,7 +65,7 @@ describe('Grafana datasource provisioning', () => {
 
 describe('Grafana dashboard provider', () => {
   it('loads dashboards from the folder the files are uploaded to and keeps them locked', () => {
-    const provider = (grafanaDashboardProvider() as { providers: Record<string, unknown>[] }).providers;
+    const provider = grafanaDashboardProvider().providers;
     assert.equal(provider.length, 1);
     assert.equal(provider[0]!.type, 'file');
     assert.deepEqual(provider[0]!.options, { path: grafanaDashboardsDir, foldersFromFilesStructure: false });

@@ -33,7 +33,7 @@ describe('renderPrometheusConfig', () => {
   });
 
   it('keeps the scrape timeout within a short interval, as Prometheus requires', () => {
-    const config = prometheusConfig({ scrapeIntervalSeconds: 2, targets: stackTargets }) as { global: Record<string, string> };
+    const config = prometheusConfig({ scrapeIntervalSeconds: 2, targets: stackTargets });
     assert.equal(config.global.scrape_interval, '2s');
     assert.equal(config.global.scrape_timeout, '2s');
   });
