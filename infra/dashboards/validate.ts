@@ -136,7 +136,8 @@ export function checkExpr(expr: string): string[] {
   }
   if (/[{}"'`]/.test(expr)) problems.push('uses label matchers or strings, which the dashboards do not need');
   if (!balanced(expr)) problems.push('has unbalanced parentheses or brackets');
-  let rest = expr.replace(/\[[^\]]*\]/g, ' ').replace(/\{[^}]*\}/g, ' ');
+  // Ranges, matchers and number literals (0.95, 1e3) hold no names to check.
+  let rest = expr.replace(/\[[^\]]*\]/g, ' ').replace(/\{[^}]*\}/g, ' ').replace(/(?<![\w:])\d+(\.\d+)?(e[+-]?\d+)?/gi, ' ');
   rest = rest.replace(/\b(by|without)\s*\(([^)]*)\)/g, (_match, _keyword: string, labels: string) => {
     for (const label of labels.split(',').map((l) => l.trim())) {
       if (label !== 'le' && !(boundedLabels as readonly string[]).includes(label)) problems.push(`groups by ${JSON.stringify(label)}, which is not a bounded label`);

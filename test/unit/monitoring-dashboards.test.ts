@@ -102,6 +102,7 @@ describe('dashboard validator', () => {
   it('checks every query for metric names, functions, variables and labels', () => {
     const ok = `histogram_quantile(0.95, sum by (le, reason) (rate(${metricNames.producer.sendDuration}_bucket[$__rate_interval])))`;
     assert.deepEqual(checkExpr(ok), []);
+    assert.deepEqual(checkExpr(`sum(${metricNames.consumer.lag}) > 1e3 * 2.5E-1`), []);
     assert.deepEqual(checkExpr('sum(rate(producer_rows_total[$__rate_interval]))'), ['queries producer_rows_total, which is not in services/core/metric-names.ts']);
     assert.deepEqual(checkExpr(`${metricNames.producer.rowsRead}_bucket`), [`queries ${metricNames.producer.rowsRead}_bucket, which is not in services/core/metric-names.ts`]);
     assert.deepEqual(checkExpr(`sum by (user_id) (${metricNames.consumer.lag})`), ['groups by "user_id", which is not a bounded label']);
