@@ -1,0 +1,160 @@
+// Batches events and dead letters into produce requests with one batch in flight while the next one
+// fills. One at a time is deliberate: kafkajs gives an idempotent producer's sequence numbers to a
+// request before sending it and takes them back if it fails, so two overlapping requests to one
+// partition could let the second reuse numbers the broker already stored for the first, and the
+// broker would drop it as a duplicate. Big batches, not overlap, give the throughput.
+import { CompressionTypes, type Message, type Producer } from 'kafkajs';
+import type { Compression } from './config';
+import type { RejectReason } from './presets';
+import type { ProducerMetrics } from './producer-metrics';
+
+export interface BatchSenderOptions {
+  rawTopic: string;
+  deadLetterTopic: string;
+  batchMessages: number;
+  batchBytes: number;
+  compression: Compression;
+  metrics?: ProducerMetrics;
+  now?: () => number;
+}
+
+interface Batch {
+  events: Message[];
+  deadLetters: Message[];
+  reasons: RejectReason[];
+  bytes: number;
+  openedAt: number;
+  lastLine: number;
+}
+
+export interface Delivery {
+  sent: number;
+  rejected: number;
+  /** Rows in batches Kafka would not take: not on any topic. */
+  failed: number;
+  /** The last line of the last batch Kafka acknowledged: every row up to here is on a topic. */
+  deliveredThroughLine: number;
+}
+
+export class KafkaDeliveryError extends Error {
+  constructor(readonly rows: number, readonly firstLine: number, cause: Error) {
+    super(`Kafka did not take ${rows} rows from line ${firstLine} on: ${cause.message}`, { cause });
+    this.name = 'KafkaDeliveryError';
+  }
+}
+
+export class BatchSender {
+  private batch: Batch;
+  private inFlight: Promise<void> = Promise.resolve();
+  private readonly delivery: Delivery = { sent: 0, rejected: 0, failed: 0, deliveredThroughLine: 0 };
+  private failure: KafkaDeliveryError | undefined;
+  private readonly now: () => number;
+  private readonly compression: CompressionTypes;
+
+  constructor(private readonly producer: Producer, private readonly options: BatchSenderOptions) {
+    this.now = options.now ?? (() => performance.now());
+    this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    this.batch = this.emptyBatch();
+  }
+
+  /** The first delivery failure; once set, nothing more is sent. */
+  get error(): KafkaDeliveryError | undefined {
+    return this.failure;
+  }
+
+  get totals(): Readonly<Delivery> {
+    return this.delivery;
+  }
+
+  /** Milliseconds since the oldest pending message was added (0 when empty). */
+  pendingAgeMs(): number {
+    return this.pendingCount() === 0 ? 0 : this.now() - this.batch.openedAt;
+  }
+
+  pendingCount(): number {
+    return this.batch.events.length + this.batch.deadLetters.length;
+  }
+
+  async addEvent(message: Message, line: number): Promise<void> {
+    this.add(message, line);
+    this.batch.events.push(message);
+    if (this.full()) await this.dispatch();
+  }
+
+  async addDeadLetter(message: Message, line: number, reason: RejectReason): Promise<void> {
+    this.add(message, line);
+    this.batch.deadLetters.push(message);
+    this.batch.reasons.push(reason);
+    if (this.full()) await this.dispatch();
+  }
+
+  /** Sends what is pending and waits until every batch is acknowledged or has failed. */
+  async flush(): Promise<Delivery> {
+    await this.inFlight;
+    if (this.pendingCount() > 0 && this.failure) {
+      // After a failure nothing more is sent, so rows still pending are failed rows too.
+      this.delivery.failed += this.pendingCount();
+      this.batch = this.emptyBatch();
+    } else if (this.pendingCount() > 0) {
+      await this.dispatch();
+      await this.inFlight;
+    }
+    return this.delivery;
+  }
+
+  /** Starts sending the pending batch once the previous one is acknowledged. Throws after a failure. */
+  async dispatch(): Promise<void> {
+    await this.inFlight;
+    if (this.failure) throw this.failure;
+    const batch = this.batch;
+    this.batch = this.emptyBatch();
+    if (batch.events.length + batch.deadLetters.length > 0) this.inFlight = this.send(batch);
+  }
+
+  private add(message: Message, line: number): void {
+    if (this.pendingCount() === 0) this.batch.openedAt = this.now();
+    this.batch.bytes += size(message);
+    this.batch.lastLine = line;
+  }
+
+  private full(): boolean {
+    return this.pendingCount() >= this.options.batchMessages || this.batch.bytes >= this.options.batchBytes;
+  }
+
+  private async send(batch: Batch): Promise<void> {
+    const { metrics } = this.options;
+    const topicMessages = [
+      { topic: this.options.rawTopic, messages: batch.events },
+      { topic: this.options.deadLetterTopic, messages: batch.deadLetters },
+    ].filter((t) => t.messages.length > 0);
+    const rows = batch.events.length + batch.deadLetters.length;
+    metrics?.inflightBatches.inc();
+    const stopTimer = metrics?.sendDuration.startTimer();
+    try {
+      await this.producer.sendBatch({ topicMessages, acks: -1, compression: this.compression });
+      stopTimer?.();
+      this.delivery.sent += batch.events.length;
+      this.delivery.rejected += batch.deadLetters.length;
+      this.delivery.deliveredThroughLine = batch.lastLine;
+      metrics?.rowsSent.inc(batch.events.length);
+      for (const reason of batch.reasons) metrics?.rowsRejected.inc({ reason });
+    } catch (error) {
+      this.delivery.failed += rows;
+      const firstLine = this.delivery.deliveredThroughLine + 1;
+      this.failure ??= new KafkaDeliveryError(rows, firstLine, error as Error);
+    } finally {
+      metrics?.inflightBatches.dec();
+    }
+  }
+
+  private emptyBatch(): Batch {
+    return { events: [], deadLetters: [], reasons: [], bytes: 0, openedAt: 0, lastLine: 0 };
+  }
+}
+
+function size(message: Message): number {
+  const length = (v: Buffer | string | null | undefined) => (v ? v.length : 0);
+  let bytes = 70 + length(message.key) + length(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + (typeof value === 'string' || Buffer.isBuffer(value) ? value.length : 0);
+  return bytes;
+}

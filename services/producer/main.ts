@@ -1,0 +1,71 @@
+// `npm run produce -- --file data.csv [--rate N | --replay K] [--preset …]`, or in the container with
+// the same settings from PRODUCER_* variables. Exit codes: see exitCodes in stream-file.ts.
+import { ConfigError } from '../core/env';
+import { createKafka } from '../core/kafka-client';
+import { createLogger } from '../core/logger';
+import { createRegistry, startMetricsServer } from '../core/metrics';
+import { onShutdown } from '../core/shutdown';
+import { flagsToEnv, FlagError, readProducerConfig, type ProducerConfig } from './config';
+import { CsvUnreadableError } from './csv-source';
+import { createProducerMetrics } from './producer-metrics';
+import { exitCodes, formatReport, streamFile, type ProducerReport } from './stream-file';
+
+function loadConfig(): ProducerConfig {
+  try {
+    return readProducerConfig({ ...process.env, ...flagsToEnv(process.argv.slice(2)) });
+  } catch (error) {
+    if (!(error instanceof ConfigError || error instanceof FlagError)) throw error;
+    process.stderr.write(`producer: ${error.message}\n`);
+    process.exit(exitCodes.config);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('producer');
+  const registry = createRegistry('producer');
+  const metrics = createProducerMetrics(registry);
+  let kafkaFailed = false;
+  const server = await startMetricsServer(registry, { port: config.metricsPort, healthy: () => !kafkaFailed });
+  const producer = createKafka(config.kafka, logger).producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    // Bounded, so a broker gone for good ends the run (exit 4) instead of retrying forever.
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
+  });
+  const controller = new AbortController();
+  const run = (async (): Promise<number> => {
+    await producer.connect();
+    const report: ProducerReport = await streamFile({
+      settings: config, producer, logger, metrics, signal: controller.signal,
+      ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
+    });
+    kafkaFailed = report.stoppedBy === 'kafka';
+    (report.exitCode === exitCodes.ok ? logger.info.bind(logger) : logger.error.bind(logger))({ report }, formatReport(report));
+    process.stdout.write(`${formatReport(report)}\n`);
+    if (report.error) process.stderr.write(`producer: ${report.error}\n`);
+    return report.exitCode;
+  })().finally(async () => {
+    await producer.disconnect().catch(() => undefined);
+    await server.close();
+  });
+  onShutdown(
+    async () => {
+      controller.abort();
+      return run;
+    },
+    { logger, timeoutMs: 60_000 },
+  );
+  process.exit(await run);
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code === 'ENOENT') return exitCodes.config;
+  if (error instanceof CsvUnreadableError) return exitCodes.input;
+  return exitCodes.crash;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`producer: ${(error as Error).message}\n`);
+  process.exit(exitCodeFor(error));
+});

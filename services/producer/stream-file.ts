@@ -1,0 +1,161 @@
+// The producer's pipeline for one file: CSV records → events or dead letters → batches → Kafka,
+// pulling the next record only when the sender has room, so memory stays flat and a stop (signal)
+// loses nothing: every record taken from the file is sent or dead-lettered before it returns.
+import path from 'node:path';
+import type { Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { BatchSender, KafkaDeliveryError } from './batch-sender';
+import type { ProducerSettings } from './config';
+import { openCsv, type CsvItem } from './csv-source';
+import { deadLetterMessage } from './dead-letter';
+import { eventKey } from './event-key';
+import { Pacer, systemClock, type Clock } from './pacer';
+import { compilePreset, Rejection, type CompiledPreset, type RejectReason } from './presets';
+import type { ProducerMetrics } from './producer-metrics';
+import { startProgress } from './progress';
+
+export interface StreamFileOptions {
+  settings: ProducerSettings;
+  /** A connected kafkajs producer, idempotent. */
+  producer: Producer;
+  logger: Logger;
+  metrics?: ProducerMetrics;
+  /** Aborting stops reading; what was read is still delivered. */
+  signal?: AbortSignal;
+  clock?: Clock;
+  /** Draw a progress bar here (a TTY); otherwise progress goes to the log. */
+  terminal?: NodeJS.WriteStream;
+}
+
+export type StopCause = 'end' | 'signal' | 'kafka' | 'input';
+
+export interface ProducerReport {
+  file: string;
+  preset: string;
+  read: number;
+  sent: number;
+  rejected: number;
+  failed: number;
+  rejectedByReason: Partial<Record<RejectReason, number>>;
+  /** Every row up to this line is on a topic; a rerun can start after it. */
+  deliveredThroughLine: number;
+  stoppedBy: StopCause;
+  error?: string;
+  exitCode: number;
+}
+
+/** Documented exit codes (README "The producer"). */
+export const exitCodes = { ok: 0, crash: 1, config: 2, input: 3, kafka: 4 } as const;
+
+/** In paced modes a partly filled batch waits at most this long before it is sent anyway. */
+const lingerMs = 100;
+
+export async function streamFile(options: StreamFileOptions): Promise<ProducerReport> {
+  const { settings, logger, metrics } = options;
+  const source = await openCsv(settings.file);
+  const preset = compilePreset(source.header, settings);
+  logger.info({ file: settings.file, preset: preset.name, gzip: source.gzip, bytes: source.totalBytes, pace: settings.pace, key: settings.key }, 'streaming');
+  const sender = new BatchSender(options.producer, {
+    rawTopic: settings.topics.raw, deadLetterTopic: settings.topics.deadLetter, batchMessages: settings.batchMessages,
+    batchBytes: settings.batchBytes, compression: settings.compression, ...(metrics ? { metrics } : {}),
+  });
+  const state = { read: 0, rejectedByReason: {} as Partial<Record<RejectReason, number>>, bytes: 0 };
+  const progress = startProgress(
+    () => ({ read: state.read, sent: sender.totals.sent, rejected: sender.totals.rejected, bytesRead: source.bytesRead(), totalBytes: source.totalBytes }),
+    { logger, intervalSeconds: settings.progressIntervalSeconds, terminal: options.terminal },
+  );
+  const row = new RowHandler(settings, preset, sender, new Pacer(settings.pace, options.clock ?? systemClock), options.signal);
+  let stoppedBy: StopCause = 'end';
+  let error: Error | undefined;
+  try {
+    for await (const item of source.items) {
+      state.read++;
+      metrics?.rowsRead.inc();
+      metrics?.bytesRead.inc(source.bytesRead() - state.bytes);
+      state.bytes = source.bytesRead();
+      const reason = await row.handle(item);
+      if (reason) state.rejectedByReason[reason] = (state.rejectedByReason[reason] ?? 0) + 1;
+      if (options.signal?.aborted) {
+        stoppedBy = 'signal';
+        break;
+      }
+    }
+  } catch (caught) {
+    error = caught as Error;
+    stoppedBy = caught instanceof KafkaDeliveryError ? 'kafka' : 'input';
+  } finally {
+    source.close();
+  }
+  const delivery = await sender.flush();
+  progress.stop();
+  if (sender.error && !error) {
+    error = sender.error;
+    stoppedBy = 'kafka';
+  }
+  const exitCode = stoppedBy === 'kafka' || delivery.failed > 0 ? exitCodes.kafka : stoppedBy === 'input' ? exitCodes.input : exitCodes.ok;
+  return {
+    file: settings.file, preset: preset.name, read: state.read, sent: delivery.sent, rejected: delivery.rejected, failed: delivery.failed,
+    rejectedByReason: state.rejectedByReason, deliveredThroughLine: delivery.deliveredThroughLine, stoppedBy,
+    ...(error ? { error: error.message } : {}), exitCode,
+  };
+}
+
+/** Turns one CSV item into a queued event or dead letter, waiting for the pacer first. */
+class RowHandler {
+  private readonly fileName: string;
+
+  constructor(
+    private readonly settings: ProducerSettings,
+    private readonly preset: CompiledPreset,
+    private readonly sender: BatchSender,
+    private readonly pacer: Pacer,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.fileName = path.basename(settings.file);
+  }
+
+  /** Returns the reject reason, or undefined for an event. */
+  async handle(item: CsvItem): Promise<RejectReason | undefined> {
+    if (item.kind === 'syntax') return this.reject(item, 'csv_syntax', item.message);
+    let event;
+    try {
+      event = this.preset.map(item.fields, `${this.fileName}:${item.line}`);
+    } catch (error) {
+      if (!(error instanceof Rejection)) throw error;
+      return this.reject(item, error.reason, error.message);
+    }
+    const delay = this.pacer.delayFor(event.eventTime);
+    if (delay > 0) {
+      if (this.sender.pendingAgeMs() + delay >= lingerMs) await this.sender.dispatch();
+      await abortableSleep(this.pacer, delay, this.signal);
+    }
+    await this.sender.addEvent({ key: eventKey(event, this.settings.key), value: JSON.stringify(event) }, item.line);
+    return undefined;
+  }
+
+  private async reject(item: CsvItem, reason: RejectReason, message: string): Promise<RejectReason> {
+    const value = { origin: 'producer' as const, file: this.fileName, line: item.line, raw: item.raw, reason, error: message, preset: this.preset.name };
+    await this.sender.addDeadLetter(deadLetterMessage(value), item.line, reason);
+    return reason;
+  }
+}
+
+function abortableSleep(pacer: Pacer, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return pacer.sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done);
+    void pacer.sleep(ms).then(done);
+  });
+}
+
+/** The one-line account of a run: `read = sent + rejected` (+ failed when Kafka refused rows). */
+export function formatReport(r: ProducerReport): string {
+  const failed = r.failed > 0 ? ` + failed ${r.failed}` : '';
+  const reasons = Object.entries(r.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `${r.file}: read ${r.read} = sent ${r.sent} + rejected ${r.rejected}${failed}${reasons ? ` (${reasons})` : ''}; stopped by ${r.stoppedBy}; delivered through line ${r.deliveredThroughLine}`;
+}
