@@ -97,6 +97,7 @@ describe('dashboards on a real Prometheus scraping producer and consumer endpoin
   let prometheus: PrometheusServer | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const macros = { rateInterval: '10s', range: '1h' };
+  const startedAt = new Date();
 
   before(async () => {
     const producerRegistry = createRegistry('producer');
@@ -133,6 +134,13 @@ describe('dashboards on a real Prometheus scraping producer and consumer endpoin
     const targets = await prometheus!.targets();
     assert.deepEqual(targets.map((t) => t.job).sort(), ['consumer', 'producer']);
     for (const t of targets) assert.equal(t.health, 'up', `${t.job} ${t.instance}: ${t.lastError}`);
+  });
+
+  it('evaluates at a given time: before the first scrape every panel is dead, after it none', async () => {
+    const before = await runDashboardQueries(prometheus!.url, { macros, at: new Date(startedAt.getTime() - 5 * 60_000) });
+    assert.equal(deadPanels(before).length, before.length, formatResults(before));
+    const later = await runDashboardQueries(prometheus!.url, { macros, at: new Date() });
+    assert.deepEqual(deadPanels(later), []);
   });
 
   it('reports a query without data and a query Prometheus refuses as dead', async () => {

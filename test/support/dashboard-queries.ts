@@ -48,25 +48,35 @@ export function toPromQL(expr: string, macros: MacroValues = defaultMacros): str
   return expr.replaceAll('$__rate_interval', macros.rateInterval).replaceAll('$__range', macros.range).replaceAll('$__interval', macros.rateInterval);
 }
 
-/** One instant query per dashboard target, run now. */
-export async function runDashboardQueries(
-  prometheusUrl: string,
-  options: { files?: Record<string, string>; macros?: MacroValues } = {},
-): Promise<QueryResult[]> {
+export interface QueryOptions {
+  /** Dashboard files to check; default: exactly what renderDashboards() provisions. */
+  files?: Record<string, string>;
+  macros?: MacroValues;
+  /**
+   * Evaluation time; default now. A producer that has finished its file stops serving metrics and
+   * its gauges go stale, so a check after the run asks about a moment the pipeline was working.
+   */
+  at?: Date;
+}
+
+/** One instant query per dashboard target. */
+export async function runDashboardQueries(prometheusUrl: string, options: QueryOptions = {}): Promise<QueryResult[]> {
   return Promise.all(
     dashboardQueries(options.files).map(async (query) => {
       const promql = toPromQL(query.expr, options.macros);
-      return { ...query, promql, ...(await instantQuery(prometheusUrl, promql)) };
+      return { ...query, promql, ...(await instantQuery(prometheusUrl, promql, options.at)) };
     }),
   );
 }
 
-async function instantQuery(prometheusUrl: string, promql: string): Promise<{ series: number; error?: string }> {
+async function instantQuery(prometheusUrl: string, promql: string, at: Date | undefined): Promise<{ series: number; error?: string }> {
+  const form = new URLSearchParams({ query: promql });
+  if (at) form.set('time', (at.getTime() / 1000).toFixed(3));
   try {
     const response = await fetch(`${prometheusUrl}/api/v1/query`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ query: promql }).toString(),
+      body: form.toString(),
     });
     const body = (await response.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
     if (body.status !== 'success') return { series: 0, error: body.error ?? `HTTP ${response.status}` };
@@ -86,7 +96,7 @@ export const deadPanels = (results: QueryResult[]): QueryResult[] => results.fil
  */
 export async function waitForLiveDashboards(
   prometheusUrl: string,
-  options: { files?: Record<string, string>; macros?: MacroValues; timeoutMs?: number; pollMs?: number } = {},
+  options: QueryOptions & { timeoutMs?: number; pollMs?: number } = {},
 ): Promise<QueryResult[]> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
