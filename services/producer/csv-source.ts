@@ -1,6 +1,7 @@
 // Streams a CSV file (plain or gzip) as records with the line each starts on, pulling from disk only
-// as fast as the caller consumes: memory stays flat whatever the file size. Records csv-parse cannot
-// parse (an unclosed quote at the end) come out as syntax items in line order; an oversized record stops the read with CsvUnreadableError.
+// as fast as the caller consumes: memory stays flat whatever the file size. A record csv-parse cannot
+// parse (an unclosed quote at the end) comes out as a syntax item; an oversized one (an unclosed quote
+// earlier on) stops the read with CsvUnreadableError naming the line.
 import { createReadStream, type ReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
@@ -57,15 +58,13 @@ export async function openCsv(file: string): Promise<CsvSource> {
   pipeline(stages as [Readable, NodeJS.ReadWriteStream, NodeJS.WritableStream], (error) => {
     if (error && error.name !== 'AbortError' && !failure.error) failure.error = error;
   });
-  const skipped: CsvItem[] = [];
-  parser.on('skip', (error: CsvError & { raw?: string; lines?: number }) => {
-    const raw = error.raw ?? '';
-    const line = startLine(error.lines ?? 0, raw);
+  const skipped: string[][] = [];
+  parser.on('skip', (error: CsvError & { raw?: string }) => {
     // csv-parse cannot find the next record after an oversized one: stop loudly rather than guess.
-    if (error.code === 'CSV_MAX_RECORD_SIZE') parser.destroy(new CsvUnreadableError(file, line, `${error.message} (an unclosed quote?)`));
-    else skipped.push({ kind: 'syntax', line, raw: trimRecord(raw), message: error.message });
+    if (error.code === 'CSV_MAX_RECORD_SIZE') parser.destroy(new OversizedRecord(`${error.message} (an unclosed quote?)`));
+    else skipped.push([error.raw ?? '', error.message]);
   });
-  const iterator = records(parser, skipped, failure);
+  const iterator = records(file, parser, skipped, failure);
   const first = await iterator.next();
   if (first.done) throw failure.error ?? new CsvUnreadableError(file, 1, 'the file is empty: no header row');
   if (first.value.kind !== 'record') throw new CsvUnreadableError(file, 1, `the header row cannot be parsed: ${first.value.message}`);
@@ -82,28 +81,54 @@ export async function openCsv(file: string): Promise<CsvSource> {
   };
 }
 
-async function* records(parser: AsyncIterable<{ record: string[]; raw: string; info: Info }>, skipped: CsvItem[], failure: { error?: Error }): AsyncGenerator<CsvItem> {
-  for await (const { record, raw, info } of parser) {
-    const line = startLine(info.lines, raw);
-    // Skip events fire as the parser meets them, ahead of records still buffered: merge by line.
-    while (skipped.length > 0 && skipped[0]!.line < line) yield skipped.shift()!;
-    yield { kind: 'record', fields: record, line, raw: trimRecord(raw) };
+class OversizedRecord extends Error {}
+
+type ParsedRecord = { record: string[]; raw: string; info: Info };
+
+async function* records(file: string, parser: AsyncIterable<ParsedRecord>, skipped: string[][], failure: { error?: Error }): AsyncGenerator<CsvItem> {
+  const lines = new LineCounter();
+  try {
+    for await (const { record, raw } of parser) {
+      // With relax_quotes the only skip left is an unclosed quote at the end of the input.
+      for (const [skippedRaw, message] of skipped.splice(0)) yield syntaxItem(lines, skippedRaw!, message!);
+      yield { kind: 'record', fields: record, line: lines.advance(raw), raw: trimRecord(raw) };
+    }
+  } catch (error) {
+    // Records still buffered in the parser are dropped with it, so the count of lines handed out is
+    // exactly where reading stopped.
+    if (error instanceof OversizedRecord) throw new CsvUnreadableError(file, lines.next, error.message);
+    throw error;
   }
-  yield* skipped.splice(0);
+  for (const [skippedRaw, message] of skipped.splice(0)) yield syntaxItem(lines, skippedRaw!, message!);
   if (failure.error) throw failure.error;
 }
 
-/** csv-parse reports the line a record ends on; a quoted newline inside it moves the start back. */
-function startLine(endLine: number, raw: string): number {
-  return endLine - countNewlines(trimRecord(raw));
+function syntaxItem(lines: LineCounter, raw: string, message: string): CsvItem {
+  return { kind: 'syntax', line: lines.advance(raw), raw: trimRecord(raw), message };
+}
+
+/**
+ * Counts lines from the raw text of each record, since csv-parse's own `info.lines` miscounts blank
+ * lines in CRLF files. In CRLF files csv-parse also drops the \n of some delimiters from `raw`, so
+ * there a lone \r counts as a line break too.
+ */
+class LineCounter {
+  next = 1;
+  private breaks = /\n/g;
+
+  /** The line this record starts on (after any blank lines it carries); moves past it. */
+  advance(raw: string): number {
+    if (this.next === 1 && /\r\n?$/.test(raw)) this.breaks = /\r\n|\r|\n/g;
+    const start = this.next + count(/^(\r\n|\r|\n)*/.exec(raw)![0], this.breaks);
+    this.next += count(raw, this.breaks);
+    return start;
+  }
+}
+
+function count(text: string, pattern: RegExp): number {
+  return text.match(pattern)?.length ?? 0;
 }
 
 function trimRecord(raw: string): string {
-  return raw.replace(/^(\r?\n)+/, '').replace(/\r?\n$/, '');
-}
-
-function countNewlines(text: string): number {
-  let count = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
-  return count;
+  return raw.replace(/^(\r\n|\r|\n)+/, '').replace(/(\r\n|\r|\n)$/, '');
 }

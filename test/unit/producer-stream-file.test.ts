@@ -1,0 +1,201 @@
+// The producer pipeline against an in-memory Kafka stand-in: every row accounted for
+// (read = sent + rejected), exact line numbers, batching limits, a stop signal that loses nothing,
+// a refused batch that ends the run with the documented exit code, and pacing schedules.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, describe, it } from 'node:test';
+import type { Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
+import pino from 'pino';
+import { readProducerConfig, type ProducerSettings } from '../../services/producer/config';
+import { CsvUnreadableError, isGzipFile, maxRecordBytes, openCsv } from '../../services/producer/csv-source';
+import type { DeadLetterValue } from '../../services/producer/dead-letter';
+import { writeGeneratedCsv } from '../../services/producer/generator';
+import { Pacer, type Clock } from '../../services/producer/pacer';
+import { exitCodes, formatReport, streamFile } from '../../services/producer/stream-file';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-stream-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const logger = pino({ level: 'silent' });
+
+/** Records every batch; can refuse one, or hold sends until released. */
+class FakeProducer {
+  batches: ProducerBatch[] = [];
+  failOnBatch: number | undefined;
+  onSend: (() => void) | undefined;
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    this.onSend?.();
+    if (this.failOnBatch === this.batches.length) {
+      this.failOnBatch = undefined;
+      throw new Error('TOPIC_AUTHORIZATION_FAILED');
+    }
+    this.batches.push(batch);
+    return [];
+  }
+  messages(topic: string) {
+    return this.batches.flatMap((b) => (b.topicMessages ?? []).filter((t) => t.topic === topic).flatMap((t) => t.messages));
+  }
+  asProducer(): Producer {
+    return this as unknown as Producer;
+  }
+}
+
+function settings(file: string, extra: Record<string, string> = {}): ProducerSettings {
+  return readProducerConfig({ KAFKA_BROKERS: 'x:1', KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', PRODUCER_FILE: file, ...extra });
+}
+
+const header = 'event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session';
+const good = (i: number) => `2019-10-01 00:00:${String(i % 60).padStart(2, '0')} UTC,view,${1000 + i},2053,electronics.smartphone,"apple, inc",${i}.50,51${i},s${i % 7}`;
+
+describe('CSV source', () => {
+  it('reports the line a record starts on, across quoted newlines, blank lines and CRLF', async () => {
+    const file = path.join(dir, 'lines.csv');
+    writeFileSync(file, `${header}\r\n${good(1)}\r\n\r\n2019-10-01 00:00:02 UTC,view,7,1,"multi\r\nline",b,1.00,u,s\r\n${good(3)}`);
+    const source = await openCsv(file);
+    const items = [];
+    for await (const item of source.items) items.push(item);
+    assert.deepEqual(items.map((i) => i.line), [2, 4, 6]);
+    const multi = items[1]!;
+    assert.equal(multi.kind === 'record' ? multi.fields[4] : undefined, 'multi\r\nline');
+    assert.equal(items[0]!.raw, good(1));
+  });
+
+  it('detects gzip by magic bytes whatever the name, and by extension', async () => {
+    const file = path.join(dir, 'packed.data');
+    writeFileSync(file, gzipSync(`${header}\n${good(1)}\n`));
+    assert.equal(await isGzipFile(file), true);
+    assert.equal(await isGzipFile(path.join(dir, 'lines.csv')), false);
+    const source = await openCsv(file);
+    assert.equal(source.gzip, true);
+    const items = [];
+    for await (const item of source.items) items.push(item);
+    assert.equal(items.length, 1);
+  });
+
+  it('stops with the line number when a record outgrows the limit (an unclosed quote)', async () => {
+    const file = path.join(dir, 'unclosed.csv');
+    const plain = (i: number) => good(i).replace('"apple, inc"', 'apple');
+    writeFileSync(file, `${header}\n${plain(1)}\n${plain(2).replace(',view,', ',"view,')}\n${'x'.repeat(maxRecordBytes)}\n${plain(3)}\n`);
+    const source = await openCsv(file);
+    const lines: number[] = [];
+    await assert.rejects(async () => {
+      for await (const item of source.items) lines.push(item.line);
+    }, (e: unknown) => e instanceof CsvUnreadableError && e.line === 3 && /from line 3 on/.test(e.message));
+    assert.deepEqual(lines, [2]);
+  });
+});
+
+describe('streamFile', () => {
+  it('sends good rows keyed by session, dead-letters bad ones with file, line, raw text and reason', async () => {
+    const file = path.join(dir, 'mixed.csv');
+    const rows = [good(1), good(2).replace('.50,', 'x,'), good(3).split(',').slice(0, 5).join(','), good(4), '2019-10-01 00:00:05 UTC,"unclosed,1'];
+    writeFileSync(file, `${header}\n${rows.join('\n')}\n`);
+    const fake = new FakeProducer();
+    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), logger });
+    assert.deepEqual([report.read, report.sent, report.rejected, report.failed, report.exitCode], [5, 2, 3, 0, exitCodes.ok]);
+    assert.deepEqual(report.rejectedByReason, { bad_number: 1, column_count: 1, csv_syntax: 1 });
+    const events = fake.messages('ecommerce_topic');
+    assert.deepEqual(events.map((m) => m.key), ['s1', 's4']);
+    assert.deepEqual(events.map((m) => (JSON.parse(String(m.value)) as { eventId: string }).eventId), ['mixed.csv:2', 'mixed.csv:5']);
+    const dead = fake.messages('ecommerce_dead_letter').map((m) => ({ value: JSON.parse(String(m.value)) as DeadLetterValue, headers: m.headers }));
+    assert.deepEqual(dead.map((d) => [d.value.line, d.value.reason]), [[3, 'bad_number'], [4, 'column_count'], [6, 'csv_syntax']]);
+    assert.equal(dead[0]!.value.raw, rows[1]);
+    assert.equal(dead[0]!.value.file, 'mixed.csv');
+    assert.match(dead[0]!.value.error, /price "2x" is not a number/);
+    assert.deepEqual(dead[1]!.headers, { origin: 'producer', reason: 'column_count', error: dead[1]!.value.error, file: 'mixed.csv', line: '4' });
+    assert.match(formatReport(report), /read 5 = sent 2 \+ rejected 3 \(/);
+  });
+
+  it('batches by message count and by bytes', async () => {
+    const file = path.join(dir, 'gen.csv');
+    await writeGeneratedCsv(file, { rows: 1000, seed: 1 });
+    const byCount = new FakeProducer();
+    await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '300' }), producer: byCount.asProducer(), logger });
+    assert.deepEqual(byCount.batches.map((b) => b.topicMessages![0]!.messages.length), [300, 300, 300, 100]);
+    const byBytes = new FakeProducer();
+    await streamFile({ settings: settings(file, { PRODUCER_BATCH_BYTES: '20000' }), producer: byBytes.asProducer(), logger });
+    assert.ok(byBytes.batches.length > 10, `${byBytes.batches.length} batches`);
+    assert.equal(byBytes.messages('ecommerce_topic').length, 1000);
+  });
+
+  it('on a stop signal delivers every row it read and reports where it stopped', async () => {
+    const file = path.join(dir, 'stop.csv');
+    await writeGeneratedCsv(file, { rows: 5000, seed: 2, malformedRate: 0.05 });
+    const fake = new FakeProducer();
+    const controller = new AbortController();
+    fake.onSend = () => {
+      if (fake.batches.length === 2) controller.abort();
+    };
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '500' }), producer: fake.asProducer(), logger, signal: controller.signal });
+    assert.equal(report.stoppedBy, 'signal');
+    assert.equal(report.exitCode, exitCodes.ok);
+    assert.ok(report.read < 5000 && report.read >= 1500, `read ${report.read}`);
+    assert.equal(report.read, report.sent + report.rejected);
+    assert.equal(fake.messages('ecommerce_topic').length + fake.messages('ecommerce_dead_letter').length, report.read);
+    assert.equal(report.deliveredThroughLine, report.read + 1);
+  });
+
+  it('stops at a refused batch: exit code 4 and read = sent + rejected + failed', async () => {
+    const file = path.join(dir, 'refused.csv');
+    await writeGeneratedCsv(file, { rows: 3000, seed: 3 });
+    const fake = new FakeProducer();
+    fake.failOnBatch = 1;
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '500' }), producer: fake.asProducer(), logger });
+    assert.equal(report.stoppedBy, 'kafka');
+    assert.equal(report.exitCode, exitCodes.kafka);
+    assert.equal(report.sent, 500);
+    assert.ok(report.failed >= 500);
+    assert.equal(report.read, report.sent + report.rejected + report.failed);
+    assert.equal(report.deliveredThroughLine, 501);
+    assert.match(report.error ?? '', /did not take 500 rows from line 502 on: TOPIC_AUTHORIZATION_FAILED/);
+    assert.match(formatReport(report), /\+ failed \d+/);
+  });
+
+  it('exits 3 with everything before the unreadable line delivered', async () => {
+    const file = path.join(dir, 'broken.csv');
+    writeFileSync(file, `${header}\n${good(1)}\n${good(2)}\n"${'x'.repeat(maxRecordBytes + 1)}\n${good(3)}\n`);
+    const fake = new FakeProducer();
+    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), logger });
+    assert.deepEqual([report.stoppedBy, report.exitCode, report.sent, report.read], ['input', exitCodes.input, 2, 2]);
+    assert.match(report.error ?? '', /from line 4 on/);
+  });
+});
+
+describe('pacing', () => {
+  class FakeClock implements Clock {
+    time = 1000;
+    now(): number {
+      return this.time;
+    }
+    async sleep(ms: number): Promise<void> {
+      this.time += ms;
+    }
+  }
+
+  it('never waits as fast as possible', () => {
+    const pacer = new Pacer({ mode: 'max' }, new FakeClock());
+    assert.deepEqual([1, 2, 3].map((t) => pacer.delayFor(t)), [0, 0, 0]);
+  });
+
+  it('spaces events evenly at a fixed rate, without drift after a late wake-up', () => {
+    const clock = new FakeClock();
+    const pacer = new Pacer({ mode: 'rate', eventsPerSecond: 50 }, clock);
+    assert.equal(pacer.delayFor(0), 0);
+    assert.equal(pacer.delayFor(0), 20);
+    clock.time += 45; // woke up late: the next event is already due, the one after keeps the grid
+    assert.equal(pacer.delayFor(0), 0);
+    assert.equal(pacer.delayFor(0), 15);
+  });
+
+  it('replays event-time gaps divided by the speed; out-of-order events go at once', () => {
+    const clock = new FakeClock();
+    const pacer = new Pacer({ mode: 'replay', speed: 10 }, clock);
+    assert.equal(pacer.delayFor(60_000), 0);
+    assert.equal(pacer.delayFor(70_000), 1000);
+    assert.equal(pacer.delayFor(50_000), 0);
+    clock.time += 1000;
+    assert.equal(pacer.delayFor(130_000), 6000);
+  });
+});
