@@ -89,6 +89,7 @@ if [ "$want_docker" = 1 ] && ! docker info >/dev/null 2>&1; then
     docker info >/dev/null 2>&1 || die "dockerd did not come up in 60 s; see $cache/dockerd.log"
   fi
 fi
+if [ "$want_docker" = 1 ] && ! bash "$root/tools/images/build.sh" "--$mode"; then [ "$mode" = check ] && missing=1 || die "building the local Docker images failed (see above)"; fi
 
 if [ "$mode" = check ]; then exit "$missing"; fi
 say "ready: Kafka $kafka_version in $libs"

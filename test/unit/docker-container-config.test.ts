@@ -1,0 +1,146 @@
+// The pure half of tools/docker: a ContainerSpec becomes the Engine API body and upload archive the
+// docker provider would produce, and start order follows dependsOn.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import type { ContainerSpec } from '../../infra/render/container-spec';
+import { containerCreateBody, startWaves, uploadArchive } from '../../tools/docker/container-config';
+import { demultiplex } from '../../tools/docker/engine';
+import { splitUstarPath, tarArchive } from '../../tools/docker/tar';
+
+function spec(fields: Partial<ContainerSpec> & Pick<ContainerSpec, 'name'>): ContainerSpec {
+  return { image: 'img', env: {}, ports: [], uploads: [], volumes: [], networkAliases: [], restart: 'no', dependsOn: [], ...fields };
+}
+
+/** Extracts with GNU tar, keeping owners, and returns the folder. */
+function extract(archive: Buffer): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tar-test-'));
+  const file = path.join(dir, 'a.tar');
+  writeFileSync(file, archive);
+  const result = spawnSync('tar', ['-x', '--same-owner', '-p', '-f', file, '-C', dir], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return dir;
+}
+
+describe('tar archive for uploads', () => {
+  it('holds each file with its content, mode and owner, readable by GNU tar', () => {
+    const archive = tarArchive([
+      { path: '/etc/app/key.pem', content: Buffer.from('secret\n'), mode: 0o600, uid: 1000, gid: 1000 },
+      { path: '/etc/app/run.sh', content: Buffer.alloc(700, 'x'), mode: 0o755 },
+    ]);
+    assert.equal(archive.length % 512, 0);
+    const dir = extract(archive);
+    try {
+      assert.equal(readFileSync(path.join(dir, 'etc/app/key.pem'), 'utf8'), 'secret\n');
+      const key = statSync(path.join(dir, 'etc/app/key.pem'));
+      assert.deepEqual({ mode: key.mode & 0o7777, uid: key.uid, gid: key.gid }, { mode: 0o600, uid: 1000, gid: 1000 });
+      assert.equal(statSync(path.join(dir, 'etc/app/run.sh')).mode & 0o7777, 0o755);
+      assert.equal(readFileSync(path.join(dir, 'etc/app/run.sh')).length, 700);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('splits long paths into ustar prefix and name, and rejects paths it cannot represent', () => {
+    const long = `/${'d'.repeat(90)}/${'e'.repeat(40)}/file.txt`;
+    const { name, prefix } = splitUstarPath(long);
+    assert.equal(`${prefix}/${name}`, long.slice(1));
+    assert.throws(() => splitUstarPath('/a/../etc/passwd'), /invalid path/);
+    assert.throws(() => splitUstarPath(`/${'x'.repeat(300)}`), /too long/);
+  });
+});
+
+describe('ContainerSpec to Docker Engine API', () => {
+  it('maps env, ports with host address, volumes, network aliases, user, restart, healthcheck and memory', () => {
+    const body = containerCreateBody(
+      spec({
+        name: 'dev-kafka-1',
+        entrypoint: ['/bin/sh', '/e.sh'],
+        env: { CLUSTER_ID: 'abc' },
+        ports: [{ internal: 9094, external: 29094, ip: '127.0.0.1' }],
+        volumes: [{ volumeName: 'dev-kafka-1-data', containerPath: '/var/lib/kafka/data' }],
+        networkAliases: ['kafka-1'],
+        user: '1000:1000',
+        restart: 'unless-stopped',
+        healthcheck: { test: ['CMD-SHELL', 'true'], intervalSeconds: 15, timeoutSeconds: 20, retries: 8, startPeriodSeconds: 60 },
+        memoryMb: 768,
+      }),
+      'dev-net',
+      { 'pipeline.test-run': 'r1' },
+    );
+    assert.deepEqual(body.Env, ['CLUSTER_ID=abc']);
+    assert.deepEqual(body.HostConfig.PortBindings, { '9094/tcp': [{ HostIp: '127.0.0.1', HostPort: '29094' }] });
+    assert.deepEqual(body.ExposedPorts, { '9094/tcp': {} });
+    assert.deepEqual(body.HostConfig.Mounts, [{ Type: 'volume', Source: 'dev-kafka-1-data', Target: '/var/lib/kafka/data' }]);
+    assert.deepEqual(body.NetworkingConfig.EndpointsConfig, { 'dev-net': { Aliases: ['kafka-1'] } });
+    assert.equal(body.HostConfig.NetworkMode, 'dev-net');
+    assert.deepEqual(body.HostConfig.RestartPolicy, { Name: 'unless-stopped' });
+    assert.equal(body.HostConfig.Memory, 768 * 1024 * 1024);
+    assert.equal(body.User, '1000:1000');
+    assert.deepEqual(body.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 15e9, Timeout: 20e9, Retries: 8, StartPeriod: 60e9 });
+    assert.deepEqual(body.Labels, { 'pipeline.test-run': 'r1' });
+    assert.equal(body.Cmd, undefined);
+  });
+
+  it('uploads: text, base64 and host files with mode (default 0644) and owner (default root)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'upload-test-'));
+    try {
+      writeFileSync(path.join(dir, 'data.csv'), 'a,b\n');
+      const archive = uploadArchive(spec({
+        name: 'c',
+        uploads: [
+          { path: '/conf/app.properties', content: 'x=1\n' },
+          { path: '/conf/store.p12', content: Buffer.from([0, 1, 2, 255]).toString('base64'), base64: true, mode: 0o600, owner: 1000, group: 1000 },
+          { path: '/data/in.csv', content: '', hostPath: path.join(dir, 'data.csv') },
+        ],
+      }));
+      assert.ok(archive);
+      const out = extract(archive);
+      try {
+        assert.equal(readFileSync(path.join(out, 'conf/app.properties'), 'utf8'), 'x=1\n');
+        assert.equal(statSync(path.join(out, 'conf/app.properties')).mode & 0o7777, 0o644);
+        assert.equal(statSync(path.join(out, 'conf/app.properties')).uid, 0);
+        assert.deepEqual([...readFileSync(path.join(out, 'conf/store.p12'))], [0, 1, 2, 255]);
+        assert.equal(statSync(path.join(out, 'conf/store.p12')).uid, 1000);
+        assert.equal(readFileSync(path.join(out, 'data/in.csv'), 'utf8'), 'a,b\n');
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects relative upload paths, bad base64 and unreadable host files, naming the file', () => {
+    assert.throws(() => uploadArchive(spec({ name: 'c', uploads: [{ path: 'rel/x', content: '' }] })), /c: upload path "rel\/x" is not absolute/);
+    assert.throws(() => uploadArchive(spec({ name: 'c', uploads: [{ path: '/x', content: 'not base64!', base64: true }] })), /\/x: content is marked base64/);
+    assert.throws(() => uploadArchive(spec({ name: 'c', uploads: [{ path: '/x', content: '', hostPath: '/nonexistent/file' }] })), /\/x: cannot read \/nonexistent\/file/);
+    assert.equal(uploadArchive(spec({ name: 'c' })), undefined);
+  });
+
+  it('starts in dependsOn waves and rejects unknown dependencies, duplicates and cycles', () => {
+    const waves = startWaves([
+      spec({ name: 'producer', dependsOn: ['kafka-1', 'kafka-2'] }),
+      spec({ name: 'kafka-1' }),
+      spec({ name: 'kafka-2' }),
+      spec({ name: 'prometheus', dependsOn: ['producer'] }),
+    ]);
+    assert.deepEqual(waves, [['kafka-1', 'kafka-2'], ['producer'], ['prometheus']]);
+    assert.throws(() => startWaves([spec({ name: 'a', dependsOn: ['b'] })]), /a depends on b, which is not defined/);
+    assert.throws(() => startWaves([spec({ name: 'a' }), spec({ name: 'a' })]), /two containers are named a/);
+    assert.throws(() => startWaves([spec({ name: 'a', dependsOn: ['b'] }), spec({ name: 'b', dependsOn: ['a'] })]), /cycle: a, b/);
+  });
+
+  it('demultiplexes the engine\'s stdout/stderr stream', () => {
+    const frame = (kind: number, text: string): Buffer => {
+      const header = Buffer.alloc(8);
+      header[0] = kind;
+      header.writeUInt32BE(Buffer.byteLength(text), 4);
+      return Buffer.concat([header, Buffer.from(text)]);
+    };
+    assert.deepEqual(demultiplex(Buffer.concat([frame(1, 'out1 '), frame(2, 'err'), frame(1, 'out2')])), { stdout: 'out1 out2', stderr: 'err' });
+  });
+});

@@ -1,0 +1,246 @@
+// Runs ContainerSpecs on a real Docker engine for a test: network, volumes, containers (files uploaded
+// before the entrypoint runs), started wave by wave in dependsOn order, each waited for until healthy.
+// Everything is labelled with the run's id; teardown removes exactly that, reaper.sh removes it when
+// the test process dies without tearing down, and the next run sweeps what a killed reaper left.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ContainerSpec } from '../../infra/render/container-spec';
+import { containerCreateBody, startWaves, uploadArchive } from './container-config';
+import { DockerEngine, demultiplex } from './engine';
+
+export const RUN_LABEL = 'pipeline.test-run';
+export const OWNER_LABEL = 'pipeline.test-owner-pid';
+
+export interface Leftovers {
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface ContainerState {
+  Status: string;
+  ExitCode: number;
+  Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] };
+}
+interface ContainerInspect {
+  Id: string;
+  State: ContainerState;
+  Config: { Labels: Record<string, string> | null };
+}
+interface LabelledList {
+  Labels?: Record<string, string> | null;
+}
+
+const reaperScript = path.join(__dirname, 'reaper.sh');
+
+export class ContainerRun {
+  readonly runId = `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  readonly labels: Record<string, string> = { [RUN_LABEL]: this.runId, [OWNER_LABEL]: String(process.pid) };
+  private readonly containers = new Map<string, { id: string; spec: ContainerSpec }>();
+  private reaper: ChildProcess | undefined;
+
+  private constructor(
+    readonly engine: DockerEngine,
+    readonly readyTimeoutMs: number,
+  ) {}
+
+  /** Sweeps what killed earlier runs left, and arms the reaper for this one. */
+  static async begin(options: { engine?: DockerEngine; readyTimeoutMs?: number } = {}): Promise<ContainerRun> {
+    const run = new ContainerRun(options.engine ?? new DockerEngine(), options.readyTimeoutMs ?? 180_000);
+    await run.engine.request('GET', '/_ping');
+    await sweepAbandonedRuns(run.engine);
+    run.reaper = spawn('bash', [reaperScript, String(process.pid), `${RUN_LABEL}=${run.runId}`], { detached: true, stdio: 'ignore' });
+    run.reaper.unref();
+    return run;
+  }
+
+  async createNetwork(name: string): Promise<void> {
+    await this.engine.json('POST', '/networks/create', { body: { Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: this.labels } });
+  }
+
+  /** Volumes are created by name as the stack names them; one that already exists is not ours to use. */
+  async createVolume(name: string): Promise<void> {
+    const volume = await this.engine.json<LabelledList>('POST', '/volumes/create', { body: { Name: name, Labels: this.labels } });
+    if (volume.Labels?.[RUN_LABEL] !== this.runId) {
+      throw new Error(`volume ${name} already exists outside this test run; remove it (docker volume rm ${name}) and rerun`);
+    }
+  }
+
+  /** Creates the container and writes its uploads into it; it does not start it. */
+  async create(spec: ContainerSpec, network: string): Promise<void> {
+    const body = containerCreateBody(spec, network, this.labels);
+    const archive = uploadArchive(spec);
+    const { Id } = await this.engine.json<{ Id: string }>('POST', '/containers/create', { query: { name: spec.name }, body });
+    this.containers.set(spec.name, { id: Id, spec });
+    if (archive) await this.engine.request('PUT', `/containers/${Id}/archive`, { query: { path: '/' }, tar: archive });
+  }
+
+  /** The whole stack: network, volumes, containers, then starts in dependsOn waves, each wave healthy. */
+  async up(network: string, specs: ContainerSpec[]): Promise<void> {
+    const waves = startWaves(specs);
+    await this.createNetwork(network);
+    for (const volume of new Set(specs.flatMap((s) => s.volumes.map((v) => v.volumeName)))) await this.createVolume(volume);
+    for (const spec of specs) await this.create(spec, network);
+    for (const wave of waves) await Promise.all(wave.map((name) => this.start(name)));
+  }
+
+  private id(name: string): string {
+    const entry = this.containers.get(name);
+    if (!entry) throw new Error(`no container ${name} in this run (known: ${[...this.containers.keys()].join(', ') || 'none'})`);
+    return entry.id;
+  }
+
+  async inspect(name: string): Promise<ContainerInspect> {
+    return this.engine.json<ContainerInspect>('GET', `/containers/${this.id(name)}/json`);
+  }
+
+  /** Starts a created or stopped container and waits until it is healthy (or running, without a healthcheck). */
+  async start(name: string): Promise<void> {
+    await this.engine.request('POST', `/containers/${this.id(name)}/start`, { accept: [304] });
+    await this.waitReady(name);
+  }
+
+  async waitReady(name: string, timeoutMs = this.readyTimeoutMs): Promise<void> {
+    const hasHealthcheck = Boolean(this.containers.get(name)?.spec.healthcheck);
+    const deadline = Date.now() + timeoutMs;
+    let state: ContainerState | undefined;
+    while (Date.now() < deadline) {
+      state = (await this.inspect(name)).State;
+      if (state.Status === 'running' && (!hasHealthcheck || state.Health?.Status === 'healthy')) return;
+      if (state.Health?.Status === 'unhealthy') break;
+      if (state.Status === 'exited' || state.Status === 'dead') break;
+      await sleep(500);
+    }
+    const probe = state?.Health?.Log?.at(-1);
+    const why = !state ? 'no state' : `status ${state.Status}, exit code ${state.ExitCode}, health ${state.Health?.Status ?? 'none'}`;
+    throw new Error(
+      `container ${name} did not become ready (${why})` +
+        (probe ? `\n--- last healthcheck (exit ${probe.ExitCode}) ---\n${probe.Output.trim()}` : '') +
+        `\n--- logs ---\n${await this.logs(name, 80).catch((e: Error) => e.message)}`,
+    );
+  }
+
+  async kill(name: string, signal = 'SIGKILL'): Promise<void> {
+    await this.engine.request('POST', `/containers/${this.id(name)}/kill`, { query: { signal } });
+  }
+
+  /** SIGTERM, then SIGKILL after `timeoutSeconds`, as `docker stop`. */
+  async stop(name: string, timeoutSeconds = 30): Promise<void> {
+    await this.engine.request('POST', `/containers/${this.id(name)}/stop`, { query: { t: timeoutSeconds }, accept: [304] });
+  }
+
+  /** Waits until the container's main process has exited; returns its exit code. */
+  async wait(name: string): Promise<number> {
+    const { StatusCode } = await this.engine.json<{ StatusCode: number }>('POST', `/containers/${this.id(name)}/wait`);
+    return StatusCode;
+  }
+
+  /** stdout and stderr of the container, interleaved by stream, the last `tail` lines of each. */
+  async logs(name: string, tail = 200): Promise<string> {
+    const { body } = await this.engine.request('GET', `/containers/${this.id(name)}/logs`, { query: { stdout: 1, stderr: 1, tail } });
+    const { stdout, stderr } = demultiplex(body);
+    return `${stdout}${stderr ? `--- stderr ---\n${stderr}` : ''}`;
+  }
+
+  /** Runs a command in a running container (docker exec) and collects its output and exit code. */
+  async exec(name: string, cmd: string[], options: { user?: string; env?: Record<string, string> } = {}): Promise<ExecResult> {
+    const env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const { Id } = await this.engine.json<{ Id: string }>('POST', `/containers/${this.id(name)}/exec`, {
+      body: { Cmd: cmd, AttachStdout: true, AttachStderr: true, Env: env, ...(options.user ? { User: options.user } : {}) },
+    });
+    const { body } = await this.engine.request('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: false } });
+    const { ExitCode } = await this.engine.json<{ ExitCode: number }>('GET', `/exec/${Id}/json`);
+    return { exitCode: ExitCode, ...demultiplex(body) };
+  }
+
+  /** A one-off container on the network (a client inside it): runs to completion, returns output. */
+  async runOnce(spec: ContainerSpec, network: string): Promise<ExecResult> {
+    await this.create(spec, network);
+    await this.engine.request('POST', `/containers/${this.id(spec.name)}/start`);
+    const exitCode = await this.wait(spec.name);
+    const { body } = await this.engine.request('GET', `/containers/${this.id(spec.name)}/logs`, { query: { stdout: 1, stderr: 1 } });
+    await this.remove(spec.name);
+    return { exitCode, ...demultiplex(body) };
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.engine.request('DELETE', `/containers/${this.id(name)}`, { query: { force: true, v: true }, accept: [404] });
+    this.containers.delete(name);
+  }
+
+  /** Removes every container, network and volume of this run, then disarms the reaper. */
+  async teardown(): Promise<void> {
+    await removeLabelled(this.engine, `${RUN_LABEL}=${this.runId}`);
+    this.containers.clear();
+    this.reaper?.kill('SIGTERM');
+  }
+
+  /** What of this run still exists on the engine (empty after teardown). */
+  async leftovers(): Promise<Leftovers> {
+    return listLabelled(this.engine, `${RUN_LABEL}=${this.runId}`);
+  }
+}
+
+export async function listLabelled(engine: DockerEngine, label: string): Promise<Leftovers> {
+  const filters = JSON.stringify({ label: [label] });
+  const [containers, networks, volumes] = await Promise.all([
+    engine.json<{ Names: string[] }[]>('GET', '/containers/json', { query: { all: true, filters } }),
+    engine.json<{ Name: string }[]>('GET', '/networks', { query: { filters } }),
+    engine.json<{ Volumes: { Name: string }[] | null }>('GET', '/volumes', { query: { filters } }),
+  ]);
+  return {
+    containers: containers.map((c) => (c.Names[0] ?? '').replace(/^\//, '')),
+    networks: networks.map((n) => n.Name),
+    volumes: (volumes.Volumes ?? []).map((v) => v.Name),
+  };
+}
+
+/** Containers first (they hold the networks and volumes), then networks, then volumes. */
+export async function removeLabelled(engine: DockerEngine, label: string): Promise<void> {
+  const filters = JSON.stringify({ label: [label] });
+  const containers = await engine.json<{ Id: string }[]>('GET', '/containers/json', { query: { all: true, filters } });
+  await Promise.all(containers.map((c) => engine.request('DELETE', `/containers/${c.Id}`, { query: { force: true, v: true }, accept: [404] })));
+  const networks = await engine.json<{ Id: string }[]>('GET', '/networks', { query: { filters } });
+  await Promise.all(networks.map((n) => engine.request('DELETE', `/networks/${n.Id}`, { accept: [404] })));
+  const volumes = await engine.json<{ Volumes: { Name: string }[] | null }>('GET', '/volumes', { query: { filters } });
+  await Promise.all((volumes.Volumes ?? []).map((v) => engine.request('DELETE', `/volumes/${encodeURIComponent(v.Name)}`, { query: { force: true }, accept: [404] })));
+}
+
+/** Removes the resources of earlier runs whose owning process is gone (a reaper that was killed too). */
+export async function sweepAbandonedRuns(engine: DockerEngine): Promise<string[]> {
+  const filters = JSON.stringify({ label: [RUN_LABEL] });
+  const [containers, networks, volumes] = await Promise.all([
+    engine.json<LabelledList[]>('GET', '/containers/json', { query: { all: true, filters } }),
+    engine.json<LabelledList[]>('GET', '/networks', { query: { filters } }),
+    engine.json<{ Volumes: LabelledList[] | null }>('GET', '/volumes', { query: { filters } }),
+  ]);
+  const abandoned = new Set<string>();
+  for (const item of [...containers, ...networks, ...(volumes.Volumes ?? [])]) {
+    const run = item.Labels?.[RUN_LABEL];
+    const owner = Number(item.Labels?.[OWNER_LABEL]);
+    if (run && !processAlive(owner)) abandoned.add(run);
+  }
+  for (const run of abandoned) await removeLabelled(engine, `${RUN_LABEL}=${run}`);
+  return [...abandoned];
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
