@@ -1,0 +1,92 @@
+// The program's topic and ACL resource code (the dynamic providers' create/diff/update/read/delete)
+// against a real three-node quorum running the prod-shaped rendered properties (TLS on the
+// controller listener too), reached like the program reaches it: EXTERNAL listener, admin certificate.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ConfigResourceTypes } from 'kafkajs';
+import { aclProvider, type AclProps } from '../../infra/kafka-admin/acl-provider';
+import { withAdmin, type AdminConnection } from '../../infra/kafka-admin/connection';
+import { topicProvider, type TopicProps } from '../../infra/kafka-admin/topic-provider';
+import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
+import { failFastKafka, trySend } from '../support/kafka-denial';
+
+describe('infra: topics and ACLs as resources, on a 3-node quorum with TLS everywhere', () => {
+  let tls: TlsCluster;
+  let connection: AdminConnection;
+  const topic = (over: Partial<TopicProps> = {}): TopicProps => ({
+    name: 'infra-orders', partitions: 3, replicationFactor: 3, config: { 'retention.ms': '3600000', 'min.insync.replicas': '2' }, connection, ...over,
+  });
+
+  before(async () => {
+    tls = await startTlsCluster({ nodes: 3, controllerTls: true });
+    connection = { brokers: tls.cluster.bootstrap(), ca: tls.pki.ca.certPem, cert: tls.admin.certPem, key: tls.admin.keyPem };
+  });
+  after(async () => {
+    await tls?.cluster.stop();
+  });
+
+  it('creates a topic that read() reports back exactly', guarded(async () => {
+    const created = await topicProvider.create!(topic());
+    assert.equal(created.id, 'infra-orders');
+    const read = await topicProvider.read!('infra-orders', topic());
+    assert.deepEqual({ ...read.props, connection: undefined }, { ...topic(), connection: undefined });
+  }));
+
+  it('updates config and adds partitions; diff sees both', guarded(async () => {
+    const news = topic({ partitions: 6, config: { 'retention.ms': '7200000', 'min.insync.replicas': '2', 'cleanup.policy': 'delete' } });
+    const diff = await topicProvider.diff!('infra-orders', topic(), news);
+    assert.equal(diff.changes, true);
+    assert.deepEqual(diff.replaces, []);
+    await topicProvider.update!('infra-orders', topic(), news);
+    const read = await topicProvider.read!('infra-orders', news);
+    assert.equal(read.props?.partitions, 6);
+    assert.deepEqual(read.props?.config, news.config);
+    assert.equal((await topicProvider.diff!('infra-orders', news, news)).changes, false);
+  }));
+
+  it('refuses to decrease partitions or change the replication factor, with the reason', guarded(async () => {
+    const current = topic({ partitions: 6, config: { 'retention.ms': '7200000', 'min.insync.replicas': '2', 'cleanup.policy': 'delete' } });
+    await assert.rejects(topicProvider.diff!('infra-orders', current, { ...current, partitions: 2 }), /partitions cannot decrease from 6 to 2/);
+    await assert.rejects(topicProvider.update!('infra-orders', current, { ...current, partitions: 2 }), /partitions cannot decrease from 6 to 2/);
+    await assert.rejects(topicProvider.diff!('infra-orders', current, { ...current, replicationFactor: 2 }), /replication factor cannot change from 3 to 2/);
+    const read = await topicProvider.read!('infra-orders', current);
+    assert.equal(read.props?.partitions, 6, 'a refused change must leave the topic as it was');
+  }));
+
+  it('read() makes drift visible: a config changed behind the program’s back', guarded(async () => {
+    const current = topic({ partitions: 6, config: { 'retention.ms': '7200000', 'min.insync.replicas': '2', 'cleanup.policy': 'delete' } });
+    await withAdmin(connection, (admin) => admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'infra-orders', configEntries: [{ name: 'retention.ms', value: '60000' }, { name: 'min.insync.replicas', value: '2' }] }],
+    }));
+    const read = await topicProvider.read!('infra-orders', current);
+    assert.deepEqual(read.props?.config, { 'retention.ms': '60000', 'min.insync.replicas': '2' });
+    assert.equal((await topicProvider.diff!('infra-orders', read.props as TopicProps, current)).changes, true);
+    await topicProvider.update!('infra-orders', read.props as TopicProps, current);
+    assert.deepEqual((await topicProvider.read!('infra-orders', current)).props?.config, current.config);
+  }));
+
+  it('an ACL resource grants the producer the replicated topic, and deleting it takes the grant away', guarded(async () => {
+    const acl: AclProps = {
+      principal: 'User:producer', resourceType: 'topic', resourceName: 'infra-orders', patternType: 'literal', operation: 'Write', host: '*', permission: 'Allow', connection,
+    };
+    const producer = failFastKafka(tls.cluster.bootstrap(), tls.pki.kafkaJsSsl(tls.pki.client('producer')));
+    assert.equal(await trySend(producer, 'infra-orders'), 'CLUSTER_AUTHORIZATION_FAILED');
+    await aclProvider.create!(acl);
+    assert.equal(await trySend(producer, 'infra-orders'), 'ok');
+    assert.equal((await aclProvider.read!('x', acl)).id, 'x');
+    await aclProvider.delete!('x', acl);
+    assert.deepEqual(await aclProvider.read!('x', acl), {}, 'a deleted ACL reads as gone');
+    assert.equal(await trySend(producer, 'infra-orders', { idempotent: false }), 'TOPIC_AUTHORIZATION_FAILED');
+  }));
+
+  it('deletes the topic; read() then reports it gone', guarded(async () => {
+    await topicProvider.delete!('infra-orders', topic());
+    assert.deepEqual(await topicProvider.read!('infra-orders', topic()), {});
+    await topicProvider.delete!('infra-orders', topic());
+  }));
+
+  function guarded(body: () => Promise<void>): () => Promise<void> {
+    return () => tls.cluster.guard(body)();
+  }
+});
