@@ -26,7 +26,7 @@ describe('infra: topics and ACLs as resources, on a 3-node quorum with TLS every
   });
 
   it('creates a topic that read() reports back exactly', guarded(async () => {
-    const created = await topicProvider.create!(topic());
+    const created = await topicProvider.create(topic());
     assert.equal(created.id, 'infra-orders');
     const read = await topicProvider.read!('infra-orders', topic());
     assert.deepEqual({ ...read.props, connection: undefined }, { ...topic(), connection: undefined });
@@ -61,8 +61,8 @@ describe('infra: topics and ACLs as resources, on a 3-node quorum with TLS every
     }));
     const read = await topicProvider.read!('infra-orders', current);
     assert.deepEqual(read.props?.config, { 'retention.ms': '60000', 'min.insync.replicas': '2' });
-    assert.equal((await topicProvider.diff!('infra-orders', read.props as TopicProps, current)).changes, true);
-    await topicProvider.update!('infra-orders', read.props as TopicProps, current);
+    assert.equal((await topicProvider.diff!('infra-orders', read.props, current)).changes, true);
+    await topicProvider.update!('infra-orders', read.props, current);
     assert.deepEqual((await topicProvider.read!('infra-orders', current)).props?.config, current.config);
   }));
 
@@ -72,7 +72,7 @@ describe('infra: topics and ACLs as resources, on a 3-node quorum with TLS every
     };
     const producer = failFastKafka(tls.cluster.bootstrap(), tls.pki.kafkaJsSsl(tls.pki.client('producer')));
     assert.equal(await trySend(producer, 'infra-orders'), 'CLUSTER_AUTHORIZATION_FAILED');
-    await aclProvider.create!(acl);
+    await aclProvider.create(acl);
     assert.equal(await trySend(producer, 'infra-orders'), 'ok');
     assert.equal((await aclProvider.read!('x', acl)).id, 'x');
     await aclProvider.delete!('x', acl);
