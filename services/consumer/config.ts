@@ -34,6 +34,10 @@ export interface ConsumerSettings {
   topN: number;
   /** CONSUMER_IDLE_TIMEOUT_MS: a raw partition quiet (and caught up) this long stops holding windows open; 0 = never. */
   idleTimeoutMs: number;
+  /** CONSUMER_SESSION_TIMEOUT_MS: how soon the group notices a dead instance and hands its partitions on. */
+  sessionTimeoutMs: number;
+  /** CONSUMER_MAX_BYTES_PER_PARTITION: fetch size per partition, so also the most one transaction carries from it. */
+  maxBytesPerPartition: number;
 }
 
 export interface ConsumerConfig extends ConsumerSettings {
@@ -52,6 +56,8 @@ export const consumerDefaults: ConsumerSettings = {
   groupBy: ['category', 'overall'],
   topN: 5,
   idleTimeoutMs: 30_000,
+  sessionTimeoutMs: 30_000,
+  maxBytesPerPartition: 1024 * 1024,
 };
 
 const week = 7 * 24 * 3600 * 1000;
@@ -88,6 +94,9 @@ function readSettings(env: EnvReader): ConsumerSettings {
     groupBy: readGroupBy(env),
     topN: env.int('WINDOW_TOP_N', d.topN, { min: 1, max: 100 }),
     idleTimeoutMs: env.int('CONSUMER_IDLE_TIMEOUT_MS', d.idleTimeoutMs, { min: 0, max: week }),
+    // Kafka's default group.min/max.session.timeout.ms bounds.
+    sessionTimeoutMs: env.int('CONSUMER_SESSION_TIMEOUT_MS', d.sessionTimeoutMs, { min: 6_000, max: 1_800_000 }),
+    maxBytesPerPartition: env.int('CONSUMER_MAX_BYTES_PER_PARTITION', d.maxBytesPerPartition, { min: 1024, max: 64 * 1024 * 1024 }),
   };
   env.check(idPattern.test(settings.groupId), `CONSUMER_GROUP_ID=${JSON.stringify(settings.groupId)} must be 1-200 of A-Z a-z 0-9 . _ -`);
   env.check(idPattern.test(settings.transactionalIdPrefix), `CONSUMER_TRANSACTIONAL_ID_PREFIX=${JSON.stringify(settings.transactionalIdPrefix)} must be 1-200 of A-Z a-z 0-9 . _ -`);
@@ -122,6 +131,8 @@ export function consumerEnv(overrides: Partial<ConsumerSettings> = {}): Record<s
     CONSUMER_GROUP_ID: s.groupId,
     CONSUMER_TRANSACTIONAL_ID_PREFIX: s.transactionalIdPrefix,
     CONSUMER_IDLE_TIMEOUT_MS: String(s.idleTimeoutMs),
+    CONSUMER_SESSION_TIMEOUT_MS: String(s.sessionTimeoutMs),
+    CONSUMER_MAX_BYTES_PER_PARTITION: String(s.maxBytesPerPartition),
     WINDOW_TUMBLING_SIZE_MS: String(s.tumblingSizeMs),
     WINDOW_SLIDING_SIZE_MS: String(s.slidingSizeMs),
     WINDOW_SLIDING_ADVANCE_MS: String(s.slidingAdvanceMs),

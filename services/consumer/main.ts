@@ -1,0 +1,74 @@
+// The consumer service: `npm run consume` locally, the same command in its container. Two
+// read-process-write stages in one process (see README "The consumer"): repartition by group key,
+// then event-time windows with state in a changelog, each exactly once through Kafka transactions.
+import type { Admin } from 'kafkajs';
+import type { Logger } from 'pino';
+import { ConfigError } from '../core/env';
+import { createKafka } from '../core/kafka-client';
+import { createLogger } from '../core/logger';
+import { createRegistry, startMetricsServer } from '../core/metrics';
+import { onShutdown } from '../core/shutdown';
+import { readConsumerConfig, type ConsumerConfig } from './config';
+import { ConsumerMetrics } from './consumer-metrics';
+import { RepartitionStage, type Topology } from './repartition-stage';
+import { WindowStage } from './window-stage';
+
+async function main(): Promise<void> {
+  const logger = createLogger('consumer');
+  let config: ConsumerConfig;
+  try {
+    config = readConsumerConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.fatal(error.message);
+    process.exit(2);
+  }
+  const registry = createRegistry('consumer');
+  const metrics = new ConsumerMetrics(registry);
+  const kafka = createKafka(config.kafka, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  const topology = await readTopology(admin, config);
+  const ctx = { kafka, admin, groupId: config.groupId, transactionalIdPrefix: config.transactionalIdPrefix, logger, metrics };
+  const repartition = new RepartitionStage(ctx, config, topology);
+  const windows = new WindowStage(ctx, config);
+  let healthy = true;
+  const crashed = (stage: string) => (error: Error) => {
+    healthy = false;
+    logger.fatal({ err: error, stage }, 'consumer crashed and will not restart; exiting');
+    process.exit(1);
+  };
+  const server = await startMetricsServer(registry, { port: config.metricsPort, healthy: () => healthy });
+  onShutdown(async () => stopAll(logger, [() => repartition.stop(), () => windows.stop(), () => admin.disconnect(), () => server.close()]), { logger });
+  await windows.start(crashed('windows'));
+  await repartition.start(crashed('repartition'));
+  logger.info({ topics: config.topics, topology, metricsPort: server.port, groupId: config.groupId }, 'consumer running');
+}
+
+/** Partition counts, checked: each window task writes its changelog to the partition with its own number. */
+async function readTopology(admin: Admin, config: ConsumerConfig): Promise<Topology> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: Object.values(config.topics) });
+  const count = (name: string) => topics.find((t) => t.name === name)?.partitions.length ?? 0;
+  const topology = { rawPartitions: count(config.topics.raw), repartitionPartitions: count(config.topics.repartition) };
+  const changelog = count(config.topics.changelog);
+  if (changelog < topology.repartitionPartitions) {
+    throw new ConfigError([`${config.topics.changelog} has ${changelog} partitions; it needs at least as many as ${config.topics.repartition} (${topology.repartitionPartitions})`]);
+  }
+  return topology;
+}
+
+async function stopAll(logger: Logger, steps: (() => Promise<void>)[]): Promise<number> {
+  let code = 0;
+  for (const step of steps) {
+    await step().catch((error: unknown) => {
+      logger.error({ err: error }, 'error while stopping');
+      code = 1;
+    });
+  }
+  return code;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`consumer failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+// One transactional producer per input partition (transactional.id = prefix-topic-partition): the
+// classic zombie fencing, since kafkajs lacks KIP-447's group-metadata fencing. Opening a task
+// bumps the producer epoch, which aborts whatever a previous owner of the partition left open and
+// fences it from committing again; only then are the committed offset and its metadata read, so
+// they include everything any earlier owner committed.
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { ConsumerMetrics } from './consumer-metrics';
+
+export interface PartitionTask {
+  topic: string;
+  partition: number;
+  producer: Producer;
+  /** Next offset to process: messages below it were committed by this or an earlier owner. */
+  committedOffset: bigint;
+  /** What the last committed transaction stored beside the offset (stage 1 keeps its stream time there). */
+  committedMetadata: string | null;
+}
+
+export interface TaskContext {
+  kafka: Kafka;
+  admin: Admin;
+  groupId: string;
+  transactionalIdPrefix: string;
+  logger: Logger;
+  metrics: ConsumerMetrics;
+}
+
+export async function openTask(ctx: TaskContext, topic: string, partition: number): Promise<PartitionTask> {
+  const producer = ctx.kafka.producer({
+    transactionalId: `${ctx.transactionalIdPrefix}-${topic}-${partition}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  // transaction() runs InitProducerId for the transactional id: the fencing step.
+  await (await producer.transaction()).abort();
+  const offsets = await ctx.admin.fetchOffsets({ groupId: ctx.groupId, topics: [topic] });
+  const committed = offsets[0]?.partitions.find((p) => p.partition === partition);
+  const offset = committed && committed.offset !== '-1' ? BigInt(committed.offset) : 0n;
+  return { topic, partition, producer, committedOffset: offset, committedMetadata: committed?.metadata ?? null };
+}
+
+export interface TransactionContent {
+  topicMessages: { topic: string; messages: Message[] }[];
+  /** The next offset to consume from the task's partition, and metadata to store with it. */
+  nextOffset?: { offset: bigint; metadata?: string };
+}
+
+/** Sends everything and the consumed offset in one transaction; aborts and rethrows on any failure. */
+export async function commitTransaction(ctx: TaskContext, task: PartitionTask, content: TransactionContent): Promise<void> {
+  const transaction = await task.producer.transaction();
+  try {
+    const topicMessages = content.topicMessages.filter((t) => t.messages.length > 0);
+    if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
+    if (content.nextOffset) {
+      // kafkajs' types omit it, but TxnOffsetCommit carries per-partition metadata and kafkajs sends it.
+      const partitionOffset = { partition: task.partition, offset: content.nextOffset.offset.toString(), metadata: content.nextOffset.metadata ?? null };
+      await transaction.sendOffsets({ consumerGroupId: ctx.groupId, topics: [{ topic: task.topic, partitions: [partitionOffset] }] });
+    }
+    await transaction.commit();
+    ctx.metrics.transactions.inc({ result: 'commit' });
+    if (content.nextOffset) task.committedOffset = content.nextOffset.offset;
+  } catch (error) {
+    ctx.metrics.transactions.inc({ result: 'abort' });
+    await transaction.abort().catch((abortError: unknown) => ctx.logger.warn({ err: abortError, partition: task.partition }, 'abort failed (fenced?)'));
+    throw error;
+  }
+}
+
+export async function closeTasks(tasks: Map<number, PartitionTask>, logger: Logger): Promise<void> {
+  await Promise.all([...tasks.values()].map((task) => task.producer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'producer disconnect failed'))));
+  tasks.clear();
+}
+
+export function deadLetterMessage(
+  message: { key: Buffer | null; value: Buffer | null },
+  origin: { topic: string; partition: number; offset: string },
+  reason: string,
+): Message {
+  return {
+    key: message.key,
+    value: message.value,
+    headers: {
+      reason,
+      service: 'consumer',
+      'source.topic': origin.topic,
+      'source.partition': String(origin.partition),
+      'source.offset': origin.offset,
+    },
+  };
+}

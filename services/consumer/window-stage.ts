@@ -1,0 +1,171 @@
+// Stage 2: one window task per repartition partition. Each fetched batch runs through the task's
+// window engine; the final results, late records, dead letters, the engine's changelog entries
+// and the consumed offset commit in one transaction. State is restored from the changelog
+// whenever partitions are (re)assigned, after fencing their previous owner.
+import type { Consumer, EachBatchPayload, Message } from 'kafkajs';
+import { readChangelog } from './changelog-reader';
+import type { ConsumerConfig } from './config';
+import { reasonClass } from './consumer-metrics';
+import { closeTasks, commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
+import { parseRepartitionRecord } from './repartition-records';
+import { SerialQueue } from './serial-queue';
+import type { WindowResult } from './window-aggregate';
+import { WindowEngine, type EngineSpec, type LateRecord } from './window-engine';
+import { windowKinds } from './windows';
+
+interface WindowTask extends PartitionTask {
+  engine: WindowEngine;
+}
+
+export function engineSpec(config: ConsumerConfig): EngineSpec {
+  return {
+    windows: [
+      { kind: 'tumbling', sizeMs: config.tumblingSizeMs, advanceMs: config.tumblingSizeMs },
+      { kind: 'sliding', sizeMs: config.slidingSizeMs, advanceMs: config.slidingAdvanceMs },
+    ],
+    graceMs: config.graceMs,
+    topN: config.topN,
+  };
+}
+
+/** Stage 2's group: separate from stage 1's, since the two subscribe to different topics. */
+export const windowGroupId = (groupId: string): string => `${groupId}-windows`;
+
+export class WindowStage {
+  private consumer: Consumer | undefined;
+  private readonly tasks = new Map<number, WindowTask>();
+  private assigned: number[] = [];
+  private generation = 0;
+  private openedGeneration = -1;
+  private readonly serial = new SerialQueue();
+  private readonly spec: EngineSpec;
+  private readonly groupId: string;
+
+  constructor(private readonly ctx: TaskContext, private readonly config: ConsumerConfig) {
+    this.spec = engineSpec(config);
+    this.groupId = windowGroupId(config.groupId);
+  }
+
+  async start(onCrash: (error: Error) => void): Promise<void> {
+    const consumer = this.ctx.kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: this.config.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(this.config.sessionTimeoutMs / 10),
+      maxBytesPerPartition: this.config.maxBytesPerPartition,
+      maxWaitTimeInMs: 250,
+      readUncommitted: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assigned = payload.memberAssignment[this.config.topics.repartition] ?? [];
+      this.generation += 1;
+      this.ctx.logger.info({ stage: 'windows', partitions: this.assigned }, 'partitions assigned');
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) onCrash(payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.config.topics.repartition, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.serial.run(() => this.onBatch(payload)) });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.serial.run(() => closeTasks(this.tasks, this.ctx.logger));
+  }
+
+  private async syncTasks(): Promise<void> {
+    if (this.openedGeneration === this.generation) return;
+    await closeTasks(this.tasks, this.ctx.logger);
+    const generation = this.generation;
+    const ctx = { ...this.ctx, groupId: this.groupId };
+    const opened = await Promise.all(this.assigned.map((p) => openTask(ctx, this.config.topics.repartition, p)));
+    const state = await readChangelog(this.ctx.kafka, this.ctx.admin, this.ctx.logger, {
+      topic: this.config.topics.changelog,
+      partitions: this.assigned,
+      groupIdPrefix: this.config.groupId,
+    });
+    for (const task of opened) {
+      this.tasks.set(task.partition, { ...task, engine: WindowEngine.restore(this.spec, state.get(task.partition) ?? new Map<string, string>()) });
+    }
+    this.openedGeneration = generation;
+    this.updateOpenWindows();
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (payload.isStale()) return;
+    await this.syncTasks();
+    const task = this.tasks.get(batch.partition);
+    if (!task) throw new Error(`repartition partition ${batch.partition} fetched but not assigned`);
+    const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
+    this.ctx.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+    if (messages.length === 0) return;
+    const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'windows' });
+    const results: Message[] = [];
+    const emitted: WindowResult[] = [];
+    const late: LateRecord[] = [];
+    const deadLetters: { message: Message; reason: string }[] = [];
+    for (const message of messages) {
+      const check = parseRepartitionRecord(message.value);
+      if (!check.ok) {
+        deadLetters.push({ message: deadLetterMessage(message, { topic: batch.topic, partition: batch.partition, offset: message.offset }, check.reason), reason: check.reason });
+        continue;
+      }
+      const emission = check.record.type === 'event' ? task.engine.onEvent(check.record) : task.engine.onWatermark(check.record);
+      for (const r of emission.results) results.push({ key: r.key, value: JSON.stringify(r.result) });
+      emitted.push(...emission.results.map((r) => r.result));
+      late.push(...emission.late);
+    }
+    const changelog = task.engine.changes().map((c) => ({ key: c.key, value: c.value, partition: task.partition }));
+    try {
+      await commitTransaction({ ...this.ctx, groupId: this.groupId }, task, {
+        topicMessages: [
+          { topic: this.config.topics.processed, messages: results },
+          { topic: this.config.topics.late, messages: late.map(lateMessage) },
+          { topic: this.config.topics.deadLetter, messages: deadLetters.map((d) => d.message) },
+          { topic: this.config.topics.changelog, messages: changelog },
+        ],
+        nextOffset: { offset: BigInt(messages[messages.length - 1]!.offset) + 1n },
+      });
+    } catch (error) {
+      // The engine already holds the batch: only the changelog knows the committed state.
+      this.openedGeneration = -1;
+      throw error;
+    }
+    timer();
+    this.recordMetrics(emitted, late, deadLetters.map((d) => d.reason));
+    await payload.heartbeat();
+  }
+
+  private recordMetrics(emitted: WindowResult[], late: LateRecord[], reasons: string[]): void {
+    for (const result of emitted) this.ctx.metrics.emitted(result);
+    for (const l of late) this.ctx.metrics.lateEvents.inc({ window: l.kind });
+    for (const reason of reasons) this.ctx.metrics.deadLetters.inc({ reason: reasonClass(reason) });
+    this.updateOpenWindows();
+  }
+
+  private updateOpenWindows(): void {
+    for (const kind of windowKinds) {
+      let open = 0;
+      for (const task of this.tasks.values()) open += task.engine.openWindows(kind);
+      this.ctx.metrics.openWindows.set({ window: kind }, open);
+    }
+  }
+}
+
+/** A late record, keyed so that each (window kind, group key, event) appears once. */
+function lateMessage(late: LateRecord): Message {
+  return {
+    key: `${late.kind}|${late.key}|${late.event.eventId}`,
+    value: JSON.stringify({
+      reason: 'late',
+      windowKind: late.kind,
+      key: late.key,
+      streamTime: late.streamTime,
+      missedWindows: late.missedWindows.map((w) => ({ startMs: w.start, endMs: w.end, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() })),
+      event: late.event,
+    }),
+    headers: { reason: 'late', 'window.kind': late.kind },
+  };
+}

@@ -1,0 +1,165 @@
+// The consumer service end to end on a real broker: generated raw events in, committed window
+// results out, compared with the independent oracle; also with SIGKILLs at random moments and
+// restarts, with a second instance joining and the first leaving, and with malformed messages.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Admin, Kafka } from 'kafkajs';
+import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
+import type { ConsumedRecord } from '../support/consume';
+import { generateRawPartitions, seededRandom, type GeneratedMessage } from '../support/consumer-events';
+import { createTopics, produceRaw, readAll, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
+import { oracle, type OracleEvent, type OracleOptions } from '../support/oracle';
+
+const windows: OracleOptions = { tumblingSizeMs: 10_000, slidingSizeMs: 30_000, slidingAdvanceMs: 10_000, graceMs: 5_000, groupBy: ['category', 'overall'], topN: 3 };
+
+function windowEnv(): Record<string, string> {
+  return {
+    WINDOW_TUMBLING_SIZE_MS: String(windows.tumblingSizeMs), WINDOW_SLIDING_SIZE_MS: String(windows.slidingSizeMs),
+    WINDOW_SLIDING_ADVANCE_MS: String(windows.slidingAdvanceMs), WINDOW_GRACE_MS: String(windows.graceMs),
+    WINDOW_GROUP_BY: windows.groupBy.join(','), WINDOW_TOP_N: String(windows.topN),
+    CONSUMER_IDLE_TIMEOUT_MS: '2000', CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_MAX_BYTES_PER_PARTITION: '8192',
+  };
+}
+
+function dataset(seed: number, eventsPerPartition: number, malformedShare = 0): GeneratedMessage[][] {
+  return generateRawPartitions({
+    seed, partitions: 3, eventsPerPartition, start: 1_700_000_000_000, stepMs: 300, jitterMs: 6_000,
+    lateShare: 0.04, lateByMs: 20_000, boundaryMs: 5_000, boundaryShare: 0.1, malformedShare,
+  });
+}
+
+function expectedOf(raw: GeneratedMessage[][]) {
+  return oracle(raw.map((ms) => ms.filter((m) => !m.malformed).map((m) => JSON.parse(m.value) as OracleEvent)), windows);
+}
+
+function resultsOf(records: ConsumedRecord[]): Map<string, unknown> {
+  const results = new Map<string, unknown>();
+  for (const r of records) {
+    assert.ok(!results.has(r.key!), `window ${r.key} committed twice`);
+    results.set(r.key!, JSON.parse(r.value!));
+  }
+  return results;
+}
+
+function lateOf(records: ConsumedRecord[]): Map<string, number[]> {
+  const late = new Map<string, number[]>();
+  for (const r of records) {
+    assert.ok(!late.has(r.key!), `late record ${r.key} committed twice`);
+    const value = JSON.parse(r.value!) as { missedWindows: { startMs: number }[] };
+    late.set(r.key!, value.missedWindows.map((w) => w.startMs));
+  }
+  return late;
+}
+
+describe('consumer service on a real broker', () => {
+  let cluster: KafkaCluster;
+  let kafka: Kafka;
+  let admin: Admin;
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'consumer-it-'));
+  const running = new Set<RunningConsumer>();
+
+  before(async () => {
+    cluster = await KafkaCluster.start({ nodes: 1 });
+    kafka = cluster.kafka();
+    admin = kafka.admin();
+    await admin.connect();
+  });
+  after(async () => {
+    await Promise.all([...running].map((c) => stopConsumer(c, 'SIGKILL')));
+    await admin?.disconnect();
+    await cluster?.stop();
+    rmSync(logDir, { recursive: true, force: true });
+  });
+
+  async function setUp(name: string, raw: GeneratedMessage[][]): Promise<{ topics: TopicNames; env: Record<string, string> }> {
+    const topics = topicNames(name);
+    // One raw partition more than the data uses: a partition that never has a record must not hold windows open.
+    await createTopics(admin, topics, { raw: raw.length + 1, repartition: 4 });
+    await produceRaw(kafka, topics.raw, raw);
+    const env = { ...windowEnv(), ...topicEnv(topics), KAFKA_BROKERS: cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', CONSUMER_GROUP_ID: `ecommerce-consumer-${name}`, CONSUMER_TRANSACTIONAL_ID_PREFIX: `ecommerce-consumer-${name}`, METRICS_PORT: '0', LOG_LEVEL: 'info' };
+    return { topics, env };
+  }
+
+  function start(env: Record<string, string>, name: string): RunningConsumer {
+    const consumer = startConsumer(env, path.join(logDir, `${name}.log`));
+    running.add(consumer);
+    void consumer.exited.then(() => running.delete(consumer));
+    return consumer;
+  }
+
+  async function waitForResults(topics: TopicNames, count: number, consumers: () => RunningConsumer[], timeoutMs: number): Promise<void> {
+    await waitFor(`${count} window results`, async () => {
+      for (const c of consumers()) if (c.child.exitCode !== null) throw new Error(`consumer exited with ${c.child.exitCode}:\n${c.log().slice(-4000)}`);
+      return (await readAll(kafka, admin, topics.processed)).length >= count;
+    }, timeoutMs, 1500);
+  }
+
+  async function assertCommittedEqualsOracle(topics: TopicNames, expected: ReturnType<typeof expectedOf>): Promise<void> {
+    const processed = await readAll(kafka, admin, topics.processed);
+    assert.deepEqual(resultsOf(processed), expected.results);
+    assert.equal(processed.length, expected.results.size);
+    assert.deepEqual(lateOf(await readAll(kafka, admin, topics.late)), expected.late);
+  }
+
+  it('generated dataset with malformed messages: results equal the oracle; every malformed message dead-lettered with its reason', { timeout: 120_000 }, async () => {
+    const raw = dataset(101, 600, 0.03);
+    const expected = expectedOf(raw);
+    assert.ok(expected.results.size > 50 && expected.late.size > 5, 'a dataset worth checking');
+    const { topics, env } = await setUp('plain', raw);
+    const consumer = start(env, 'plain');
+    await waitForResults(topics, expected.results.size, () => [consumer], 90_000);
+    assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0, 'SIGTERM exits 0');
+    await assertCommittedEqualsOracle(topics, expected);
+
+    const malformed = raw.flatMap((ms, partition) => ms.flatMap((m, offset) => (m.malformed ? [{ partition, offset, m }] : [])));
+    assert.ok(malformed.length > 10);
+    const dead = await readAll(kafka, admin, topics.deadLetter);
+    assert.equal(dead.length, malformed.length);
+    for (const { partition, offset, m } of malformed) {
+      const found = dead.find((d) => d.headers['source.partition'] === String(partition) && d.headers['source.offset'] === String(offset));
+      assert.ok(found, `malformed message ${partition}/${offset} not dead-lettered`);
+      assert.equal(found.value, m.value, 'the original bytes are kept');
+      assert.ok(found.headers.reason?.includes(m.malformed!), `reason ${found.headers.reason} should name ${m.malformed}`);
+    }
+  });
+
+  it('SIGKILL at five random moments, restarted each time: committed output identical to the oracle', { timeout: 240_000 }, async () => {
+    const raw = dataset(202, 1500);
+    const expected = expectedOf(raw);
+    const { topics, env } = await setUp('kills', raw);
+    const random = seededRandom(7);
+    let consumer = start(env, 'kills');
+    for (let kill = 0; kill < 5; kill++) {
+      // Long enough to get past the restart's rebalance (session timeout 6 s) into processing.
+      await new Promise((r) => setTimeout(r, 4_000 + Math.floor(random() * 6_000)));
+      await stopConsumer(consumer, 'SIGKILL');
+      consumer = start(env, 'kills');
+    }
+    const before = (await readAll(kafka, admin, topics.processed)).length;
+    assert.ok(before < expected.results.size, `the kills happened mid-stream (${before} of ${expected.results.size} results before the last restart)`);
+    await waitForResults(topics, expected.results.size, () => [consumer], 150_000);
+    assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0);
+    await assertCommittedEqualsOracle(topics, expected);
+    assert.match(consumer.log(), /window state restored/, 'the last instance restored window state from the changelog');
+  });
+
+  it('a second instance joins mid-stream and the first leaves: committed output identical to the oracle', { timeout: 180_000 }, async () => {
+    const raw = dataset(303, 1200);
+    const expected = expectedOf(raw);
+    const { topics, env } = await setUp('rebalance', raw);
+    const first = start(env, 'rebalance-a');
+    await new Promise((r) => setTimeout(r, 5_000));
+    const second = start(env, 'rebalance-b');
+    await waitFor('the second instance to own partitions', async () => /"stage":"windows","partitions":\[\d/.test(second.log()), 60_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal(await stopConsumer(first, 'SIGTERM'), 0, 'the first instance leaves cleanly');
+    const before = (await readAll(kafka, admin, topics.processed)).length;
+    assert.ok(before < expected.results.size, `the rebalance happened mid-stream (${before} of ${expected.results.size})`);
+    await waitForResults(topics, expected.results.size, () => [second], 120_000);
+    assert.equal(await stopConsumer(second, 'SIGTERM'), 0);
+    await assertCommittedEqualsOracle(topics, expected);
+  });
+});

@@ -1,0 +1,123 @@
+// Runs the consumer service as a child process against a test cluster, and reads what it
+// committed: the helpers behind the consumer's integration tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Admin, Kafka } from 'kafkajs';
+import { toRecord, type ConsumedRecord } from './consume';
+import type { GeneratedMessage } from './consumer-events';
+
+const repoRoot = path.join(__dirname, '..', '..');
+
+export interface TopicNames {
+  raw: string;
+  processed: string;
+  deadLetter: string;
+  late: string;
+  repartition: string;
+  changelog: string;
+}
+
+export function topicNames(prefix: string): TopicNames {
+  return {
+    raw: `${prefix}_raw`, processed: `${prefix}_processed`, deadLetter: `${prefix}_dead_letter`,
+    late: `${prefix}_late`, repartition: `${prefix}_repartition`, changelog: `${prefix}_changelog`,
+  };
+}
+
+export function topicEnv(topics: TopicNames): Record<string, string> {
+  return {
+    TOPIC_RAW: topics.raw, TOPIC_PROCESSED: topics.processed, TOPIC_DEAD_LETTER: topics.deadLetter,
+    TOPIC_LATE: topics.late, TOPIC_REPARTITION: topics.repartition, TOPIC_CHANGELOG: topics.changelog,
+  };
+}
+
+export async function createTopics(admin: Admin, topics: TopicNames, partitions: { raw: number; repartition: number }): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: topics.raw, numPartitions: partitions.raw },
+      { topic: topics.repartition, numPartitions: partitions.repartition },
+      { topic: topics.changelog, numPartitions: partitions.repartition, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: topics.processed, numPartitions: 2 },
+      { topic: topics.deadLetter, numPartitions: 1 },
+      { topic: topics.late, numPartitions: 1 },
+    ],
+  });
+}
+
+/** Writes each generated partition's messages to the same raw partition, in order. */
+export async function produceRaw(kafka: Kafka, topic: string, partitions: GeneratedMessage[][]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (const [partition, messages] of partitions.entries()) {
+      for (let i = 0; i < messages.length; i += 500) {
+        await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500).map((m) => ({ key: m.key, value: m.value, partition })) });
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface RunningConsumer {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  logFile: string;
+  log(): string;
+}
+
+export function startConsumer(env: Record<string, string>, logFile: string): RunningConsumer {
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  // The child is a service, not part of this test run.
+  delete childEnv.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/consumer/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = createWriteStream(logFile, { flags: 'a' });
+  child.stdout.pipe(out, { end: false });
+  child.stderr.pipe(out, { end: false });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, logFile, log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '') };
+}
+
+export async function stopConsumer(consumer: RunningConsumer, signal: NodeJS.Signals): Promise<number | null> {
+  if (consumer.child.exitCode !== null || consumer.child.signalCode !== null) return consumer.exited;
+  consumer.child.kill(signal);
+  return consumer.exited;
+}
+
+/** Every committed record of a topic, up to the end offsets it had when called. */
+export async function readAll(kafka: Kafka, admin: Admin, topic: string, timeoutMs = 30_000): Promise<ConsumedRecord[]> {
+  const ends = new Map<number, bigint>();
+  for (const o of await admin.fetchTopicOffsets(topic)) if (BigInt(o.high) > BigInt(o.low)) ends.set(o.partition, BigInt(o.high));
+  if (ends.size === 0) return [];
+  const consumer = kafka.consumer({ groupId: `test-read-${topic}-${Date.now()}-${Math.random().toString(36).slice(2)}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+  const records: ConsumedRecord[] = [];
+  const positions = new Map<number, bigint>();
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`reading ${topic}: timed out with ${records.length} records`)), timeoutMs);
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        positions.set(payload.partition, BigInt(payload.lastOffset) + 1n);
+        if ([...ends].every(([p, end]) => (positions.get(p) ?? -1n) >= end)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => { for (const m of batch.messages) records.push(toRecord(batch.partition, m)); } }).catch(reject);
+    });
+    return records;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+export async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
