@@ -78,7 +78,7 @@ export function renderKafkaEntrypoint(): string {
     '# Rendered by infra/render/kafka-container.ts.',
     'set -eu',
     ': "${CLUSTER_ID:?CLUSTER_ID must be set}"',
-    `/opt/kafka/bin/kafka-storage.sh format --config ${kafkaPaths.properties} --cluster-id "$CLUSTER_ID" --ignore-formatted`,
+    `/opt/kafka/bin/kafka-storage.sh format --config ${kafkaPaths.properties} --cluster-id="$CLUSTER_ID" --ignore-formatted`, // "=": an id may start with "-"
     `exec /opt/kafka/bin/kafka-server-start.sh ${kafkaPaths.properties}`,
     '',
   ].join('\n');
