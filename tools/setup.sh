@@ -43,16 +43,21 @@ java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.sp
 [ "${java_major:-0}" -ge 17 ] 2>/dev/null || die "Java 17 or newer is required (found java.specification.version=${java_major:-unknown})"
 
 libs="$cache/kafka/$kafka_version/libs"
-if [ ! -f "$libs/.complete" ]; then
+# The stamp is the pom's hash: editing the pom (a pinned dependency, say) re-resolves the jars.
+stamp=$(sha256sum "$root/tools/kafka/pom.xml" | cut -c1-64)
+if [ "$(cat "$libs/.complete" 2>/dev/null)" != "$stamp" ]; then
   if need "Kafka $kafka_version jars in $libs"; then
     command -v mvn >/dev/null || die "Maven is required to resolve Apache Kafka $kafka_version (apt-get install maven)"
     say "resolving Apache Kafka $kafka_version with Maven into $libs"
-    rm -rf "$libs" && mkdir -p "$libs"
+    # Resolve beside the old jars and swap at the end, so brokers starting meanwhile still find theirs.
+    fresh="$libs.new"
+    rm -rf "$fresh" && mkdir -p "$fresh"
     mvn -q -B -f "$root/tools/kafka/pom.xml" -Dkafka.version="$kafka_version" \
-      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$fresh" \
       || die "Maven could not resolve org.apache.kafka:kafka_2.13:$kafka_version (see the output above)"
-    ls "$libs"/kafka_2.13-"$kafka_version".jar >/dev/null || die "kafka_2.13-$kafka_version.jar missing after Maven ran"
-    touch "$libs/.complete"
+    ls "$fresh"/kafka_2.13-"$kafka_version".jar >/dev/null || die "kafka_2.13-$kafka_version.jar missing after Maven ran"
+    rm -rf "$libs" && mv "$fresh" "$libs"
+    echo "$stamp" >"$libs/.complete"
   fi
 fi
 

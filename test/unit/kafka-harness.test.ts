@@ -14,6 +14,8 @@ describe('broker harness', () => {
     const a = randomClusterId();
     assert.match(a, /^[A-Za-z0-9_-]{22}$/);
     assert.notEqual(a, randomClusterId());
+    // kafka-storage's argument parser would take a leading '-' for an option.
+    for (let i = 0; i < 2000; i++) assert.ok(!randomClusterId().startsWith('-'));
   });
 
   it('plaintext properties name the node, the quorum and every listener port', () => {

@@ -76,9 +76,15 @@ export function plaintextProperties(ctx: NodeContext): string {
   ].join('\n');
 }
 
-/** A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, as Kafka's Uuid prints it. */
+/**
+ * A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, as Kafka's Uuid prints it.
+ * Like Kafka's Uuid.randomUuid, never one starting with '-': kafka-storage would read it as an option.
+ */
 export function randomClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export class KafkaCluster {
