@@ -7,8 +7,9 @@ import { createRegistry, startMetricsServer } from '../core/metrics';
 import { onShutdown } from '../core/shutdown';
 import { flagsToEnv, FlagError, readProducerConfig, type ProducerConfig } from './config';
 import { CsvUnreadableError } from './csv-source';
+import { createEventProducer } from './event-producer';
 import { createProducerMetrics } from './producer-metrics';
-import { exitCodes, formatReport, streamFile, type ProducerReport } from './stream-file';
+import { checkInput, exitCodes, formatReport, streamFile, type ProducerReport } from './stream-file';
 
 function loadConfig(): ProducerConfig {
   try {
@@ -22,17 +23,13 @@ function loadConfig(): ProducerConfig {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  await checkInput(config);
   const logger = createLogger('producer');
   const registry = createRegistry('producer');
   const metrics = createProducerMetrics(registry);
   let kafkaFailed = false;
   const server = await startMetricsServer(registry, { port: config.metricsPort, healthy: () => !kafkaFailed });
-  const producer = createKafka(config.kafka, logger).producer({
-    idempotent: true,
-    allowAutoTopicCreation: false,
-    // Bounded, so a broker gone for good ends the run (exit 4) instead of retrying forever.
-    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
-  });
+  const producer = createEventProducer(createKafka(config.kafka, logger));
   const controller = new AbortController();
   const run = (async (): Promise<number> => {
     await producer.connect();

@@ -50,6 +50,16 @@ export const exitCodes = { ok: 0, crash: 1, config: 2, input: 3, kafka: 4 } as c
 /** In paced modes a partly filled batch waits at most this long before it is sent anyway. */
 const lingerMs = 100;
 
+/** Opens the file and matches its header to a preset without sending anything: bad input fails before Kafka is involved. */
+export async function checkInput(settings: ProducerSettings): Promise<string> {
+  const source = await openCsv(settings.file);
+  try {
+    return compilePreset(source.header, settings).name;
+  } finally {
+    source.close();
+  }
+}
+
 export async function streamFile(options: StreamFileOptions): Promise<ProducerReport> {
   const { settings, logger, metrics } = options;
   const source = await openCsv(settings.file);

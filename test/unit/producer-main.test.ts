@@ -1,0 +1,51 @@
+// The CLI refuses bad input before it touches Kafka, with the documented exit codes and a message
+// naming the problem (no broker is running here: reaching Kafka would be a different failure).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { exitCodes } from '../../services/producer/stream-file';
+
+const repo = path.join(__dirname, '..', '..');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-main-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function produce(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'services/producer/main.ts', ...args], {
+    cwd: repo, encoding: 'utf8', timeout: 30_000,
+    env: { PATH: process.env.PATH, KAFKA_BROKERS: '127.0.0.1:1', KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', METRICS_PORT: '0', ...env },
+  });
+  return { status: result.status, stderr: result.stderr };
+}
+
+describe('producer CLI exit codes', () => {
+  it('exits 2 naming every bad option and variable', () => {
+    const { status, stderr } = produce(['--rate', '0', '--preset', 'kaggle'], { PRODUCER_COMPRESSION: 'lz4' });
+    assert.equal(status, exitCodes.config);
+    for (const expected of ['PRODUCER_FILE is required', 'PRODUCER_RATE="0"', 'PRODUCER_PRESET="kaggle"', 'PRODUCER_COMPRESSION="lz4"']) assert.ok(stderr.includes(expected), `${expected} in ${stderr}`);
+    const unknown = produce(['--file', 'x.csv', '--speed', '2']);
+    assert.equal(unknown.status, exitCodes.config);
+    assert.match(unknown.stderr, /unknown option --speed/);
+  });
+
+  it('exits 2 for a missing file or a header that matches no preset', () => {
+    const missing = produce(['--file', path.join(dir, 'nope.csv')]);
+    assert.equal(missing.status, exitCodes.config);
+    assert.match(missing.stderr, /nope\.csv/);
+    const file = path.join(dir, 'other.csv');
+    writeFileSync(file, 'a,b\n1,2\n');
+    const other = produce(['--file', file]);
+    assert.equal(other.status, exitCodes.config);
+    assert.match(other.stderr, /header \[a, b\] matches no preset/);
+  });
+
+  it('exits 3 for a file with no header row', () => {
+    const file = path.join(dir, 'empty.csv');
+    writeFileSync(file, '');
+    const empty = produce(['--file', file]);
+    assert.equal(empty.status, exitCodes.input);
+    assert.match(empty.stderr, /empty: no header row/);
+  });
+});
