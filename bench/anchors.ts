@@ -17,7 +17,7 @@ export type ClientProperties = Record<string, string>;
 function run(command: string, args: string[], input?: string): Promise<{ stdout: string; stderr: string; seconds: number }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -28,7 +28,7 @@ function run(command: string, args: string[], input?: string): Promise<{ stdout:
       if (code === 0) resolve({ stdout, stderr, seconds });
       else reject(new Error(`${command} ${args.slice(-6).join(' ')} exited ${code}:\n${stderr.slice(-2000)}`));
     });
-    if (input !== undefined && child.stdin) child.stdin.end(input);
+    child.stdin.end(input ?? '');
   });
 }
 
