@@ -32,7 +32,7 @@ function readRule(r: ConfigReader): AclRule | undefined {
   const operations = readOperations(r);
   const kinds = (['topic', 'group', 'transactionalId', 'cluster'] as const).filter((k) => r.has(k));
   if (kinds.length !== 1) {
-    r.problem('topic', `: give exactly one of topic, group, transactionalId, cluster (got ${kinds.join(', ') || 'none'})`);
+    r.report(`needs exactly one of topic, group, transactionalId, cluster (got ${kinds.join(', ') || 'none'})`);
     return undefined;
   }
   const kind = kinds[0]!;

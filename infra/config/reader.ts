@@ -37,8 +37,9 @@ export class ConfigReader {
     return `${this.key}.${name}`;
   }
 
+  /** `message` starting with `=` reads as `key=value …`, anything else as `key …`. */
   problem(name: string, message: string): void {
-    this.problems.push(`${this.path(name)} ${message}`);
+    this.problems.push(`${this.path(name)}${message.startsWith('=') ? '' : ' '}${message}`);
   }
 
   /** A problem with this object as a whole. */

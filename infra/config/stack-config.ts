@@ -46,6 +46,8 @@ export type Dataset = { kind: 'generate'; rows: number; seed: number } | { kind:
 export interface ServicesSettings {
   imageName: string;
   baseImage: string;
+  /** Further docker build arguments (the ci stack passes DEPS_IMAGE). */
+  buildArgs: Record<string, string>;
   /** Folder holding services/Dockerfile (the repository root by default). */
   buildContext: string;
   /** uid:gid the services run as in the image: owner of their uploaded key files. */
@@ -135,7 +137,7 @@ function checkPorts(kafka: KafkaSettings, monitoring: MonitoringSettings, key: (
   const last = kafka.externalPortBase + kafka.brokers - 1;
   for (const [name, port] of [['prometheusPort', monitoring.prometheusPort], ['grafanaPort', monitoring.grafanaPort]] as const) {
     if (port >= kafka.externalPortBase && port <= last) {
-      problems.push(`${key('monitoring')}.${name} =${port} collides with the brokers' ports ${kafka.externalPortBase}-${last} (${key('kafka')}.externalPortBase)`);
+      problems.push(`${key('monitoring')}.${name}=${port} collides with the brokers' ports ${kafka.externalPortBase}-${last} (${key('kafka')}.externalPortBase)`);
     }
   }
 }
@@ -215,12 +217,13 @@ function readTopics(r: ConfigReader, kafka: KafkaSettings): TopicSettings[] {
   return topics;
 }
 
-const servicesKeys = ['imageName', 'baseImage', 'buildContext', 'uid', 'logLevel', 'metricsPort'] as const;
+const servicesKeys = ['imageName', 'baseImage', 'buildArgs', 'buildContext', 'uid', 'logLevel', 'metricsPort'] as const;
 
 function readServices(r: ConfigReader, defaults: Defaults): Omit<ServicesSettings, 'producer' | 'consumer'> {
   return {
     imageName: r.string('imageName', `${projectName}/services:${defaults.stack}`, imagePattern),
     baseImage: r.string('baseImage', 'node:20-bookworm-slim', imagePattern),
+    buildArgs: r.stringMap('buildArgs'),
     buildContext: r.string('buildContext', defaults.repoRoot),
     uid: r.int('uid', 1000, { min: 1, max: 65534 }),
     logLevel: r.oneOf('logLevel', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, 'info'),

@@ -1,0 +1,65 @@
+// Turns a ContainerSpec (rendered by a pure function) into a docker.Container. The spec is an
+// Output because it is rendered inside apply from certificates and passwords; only the parts that
+// can hold secrets (uploads marked secret, and env when the caller says so) stay secret, so that
+// names, ports and images remain readable in previews.
+import * as docker from '@pulumi/docker';
+import * as pulumi from '@pulumi/pulumi';
+import { statSync } from 'node:fs';
+import type { ContainerSpec, FileUpload } from '../render/container-spec';
+
+export interface ContainerFromSpecArgs {
+  spec: pulumi.Output<ContainerSpec>;
+  /** The spec's name, known before rendering: the resource's name. */
+  name: string;
+  networkName: pulumi.Input<string>;
+  image: pulumi.Input<string>;
+  /** Environment values include secrets (Grafana's admin password). */
+  secretEnv?: boolean;
+  /** Block until the healthcheck passes, so dependents start against a working service. */
+  waitHealthy?: boolean;
+}
+
+const octal = (mode: number | undefined): string | undefined => (mode === undefined ? undefined : `0${mode.toString(8)}`);
+const seconds = (s: number): string => `${s}s`;
+
+function upload(u: FileUpload): docker.types.input.ContainerUpload {
+  const common = { file: u.path, permissions: octal(u.mode), owner: u.owner?.toString(), group: u.group?.toString() };
+  if (u.hostPath) {
+    // Content never enters state; size and mtime stand in for a content hash of a multi-gigabyte file.
+    const stat = statSync(u.hostPath, { throwIfNoEntry: false });
+    return { ...common, source: u.hostPath, sourceHash: stat ? `${stat.size}-${stat.mtimeMs}` : 'missing' };
+  }
+  return u.base64 ? { ...common, contentBase64: u.content } : { ...common, content: u.content };
+}
+
+export function containerFromSpec(args: ContainerFromSpecArgs, opts: pulumi.CustomResourceOptions): docker.Container {
+  const plain = <T>(pick: (s: ContainerSpec) => T): pulumi.Output<T> => pulumi.unsecret(args.spec.apply(pick));
+  const env = args.spec.apply((s) => Object.entries(s.env).map(([k, v]) => `${k}=${v}`));
+  return new docker.Container(args.name, {
+    name: plain((s) => s.name),
+    image: args.image,
+    entrypoints: plain((s) => s.entrypoint),
+    command: plain((s) => s.command),
+    envs: args.secretEnv ? pulumi.secret(env) : pulumi.unsecret(env),
+    ports: plain((s) => s.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip }))),
+    // Secret as a whole when the spec was rendered from keys: Pulumi keeps secrecy per property.
+    uploads: args.spec.apply((s) => s.uploads.map(upload)),
+    volumes: plain((s) => s.volumes.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath }))),
+    networksAdvanced: [{ name: args.networkName, aliases: plain((s) => s.networkAliases) }],
+    user: plain((s) => s.user),
+    restart: plain((s) => s.restart),
+    healthcheck: plain((s) => s.healthcheck && {
+      tests: s.healthcheck.test,
+      interval: seconds(s.healthcheck.intervalSeconds),
+      timeout: seconds(s.healthcheck.timeoutSeconds),
+      retries: s.healthcheck.retries,
+      startPeriod: seconds(s.healthcheck.startPeriodSeconds),
+    }),
+    memory: plain((s) => s.memoryMb),
+    wait: args.waitHealthy ?? false,
+    waitTimeout: 300,
+    // Stop gracefully: Kafka's controlled shutdown and the consumer's transaction abort need time.
+    destroyGraceSeconds: 60,
+    stopTimeout: 60,
+  }, opts);
+}

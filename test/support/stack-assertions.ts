@@ -1,0 +1,102 @@
+// Checks both stack tests (dev, prod) make on the program's recorded resources.
+import assert from 'node:assert/strict';
+import * as pulumi from '@pulumi/pulumi';
+import { plaintextStrings, reveal } from './secret-inputs';
+import { ofType, settled, type MockedStack, type RecordedResource } from './stack-under-mocks';
+
+export const types = {
+  container: 'docker:index/container:Container',
+  volume: 'docker:index/volume:Volume',
+  network: 'docker:index/network:Network',
+  image: 'docker:index/image:Image',
+  privateKey: 'tls:index/privateKey:PrivateKey',
+  selfSigned: 'tls:index/selfSignedCert:SelfSignedCert',
+  signed: 'tls:index/locallySignedCert:LocallySignedCert',
+  csr: 'tls:index/certRequest:CertRequest',
+  topic: 'pulumi-nodejs:dynamic/kafka:Topic',
+  acl: 'pulumi-nodejs:dynamic/kafka:Acl',
+  password: 'random:index/randomPassword:RandomPassword',
+} as const;
+
+export function containerNames(stack: MockedStack): string[] {
+  return ofType(stack.resources, types.container).map((c) => String(reveal(c.inputs.name))).sort();
+}
+
+export function container(stack: MockedStack, suffix: string): RecordedResource {
+  const found = ofType(stack.resources, types.container).find((c) => String(reveal(c.inputs.name)).endsWith(`-${suffix}`));
+  assert.ok(found, `no container named *-${suffix}`);
+  return found;
+}
+
+export interface Upload {
+  file: string;
+  content?: string;
+  permissions?: string;
+  owner?: string;
+}
+
+export function uploads(c: RecordedResource): Upload[] {
+  return reveal(c.inputs.uploads) as Upload[];
+}
+
+export function upload(c: RecordedResource, file: string): Upload {
+  const found = uploads(c).find((u) => u.file === file);
+  assert.ok(found, `${String(reveal(c.inputs.name))} has no upload ${file}`);
+  return found;
+}
+
+export function env(c: RecordedResource): Record<string, string> {
+  return Object.fromEntries((reveal(c.inputs.envs) as string[]).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+}
+
+/** The ACLs as `principal operation resourceType:name(pattern)` lines, sorted. */
+export function aclLines(stack: MockedStack): string[] {
+  return ofType(stack.resources, types.acl)
+    .map((a) => {
+      const i = a.inputs as Record<string, string>;
+      return `${i.principal} ${i.operation} ${i.resourceType}:${i.resourceName}${i.patternType === 'prefixed' ? '*' : ''}`;
+    })
+    .sort();
+}
+
+/** No private key and no password may appear anywhere outside a secret: inputs or outputs. */
+export async function assertNoPlaintextSecrets(stack: MockedStack): Promise<void> {
+  const bundle = await settled(stack.outputs.adminBundle);
+  const passwords = ofType(stack.resources, types.password).length > 0 ? [bundle.password] : [];
+  for (const resource of stack.resources) {
+    for (const { path, text } of plaintextStrings(resource.inputs)) {
+      assert.doesNotMatch(text, /PRIVATE KEY/, `${resource.type} ${resource.name}: ${path} holds a private key in plaintext`);
+      for (const password of passwords) assert.ok(!text.includes(password), `${resource.name}: ${path} holds a password in plaintext`);
+    }
+  }
+  assert.equal(await pulumi.isSecret(stack.outputs.adminBundle), true, 'the admin bundle output must be secret');
+  const { bootstrapServers, grafanaUrl, prometheusUrl, topics } = stack.outputs;
+  for (const [name, output] of Object.entries({ bootstrapServers, grafanaUrl, prometheusUrl, topics })) {
+    assert.equal(await pulumi.isSecret(output as pulumi.Output<unknown>), false, `${name} is not a secret and should stay readable`);
+  }
+}
+
+/** The least-privilege table, written out independently of infra/security/acl-rules.ts. */
+export const expectedAcls = [
+  'User:consumer Describe topic:ecommerce_consumer_changelog',
+  'User:consumer Describe topic:ecommerce_consumer_repartition',
+  'User:consumer Describe topic:ecommerce_dead_letter',
+  'User:consumer Describe topic:ecommerce_late_events',
+  'User:consumer Describe topic:ecommerce_topic',
+  'User:consumer Describe topic:processed_ecommerce_topic',
+  'User:consumer Describe transactionalId:ecommerce-consumer*',
+  'User:consumer Read group:ecommerce-consumer*',
+  'User:consumer Read topic:ecommerce_consumer_changelog',
+  'User:consumer Read topic:ecommerce_consumer_repartition',
+  'User:consumer Read topic:ecommerce_topic',
+  'User:consumer Write topic:ecommerce_consumer_changelog',
+  'User:consumer Write topic:ecommerce_consumer_repartition',
+  'User:consumer Write topic:ecommerce_dead_letter',
+  'User:consumer Write topic:ecommerce_late_events',
+  'User:consumer Write topic:processed_ecommerce_topic',
+  'User:consumer Write transactionalId:ecommerce-consumer*',
+  'User:producer Describe topic:ecommerce_dead_letter',
+  'User:producer Describe topic:ecommerce_topic',
+  'User:producer Write topic:ecommerce_dead_letter',
+  'User:producer Write topic:ecommerce_topic',
+].sort();

@@ -1,0 +1,90 @@
+// Runs the Pulumi program for a checked-in stack file (Pulumi.<stack>.yaml) under
+// pulumi.runtime.setMocks and records every resource it registers, with its inputs. One stack per
+// process: Pulumi's runtime state is global, so each stack has its own test file.
+import * as pulumi from '@pulumi/pulumi';
+import { load } from 'js-yaml';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RawStackConfig, StackConfig } from '../../infra/config/stack-config';
+import type { StackOutputs } from '../../infra/stack';
+import { kafkaVersion, repoRoot } from '../../tools/kafka/kafka-runtime';
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+const project = 'ecommerce-pipeline';
+
+/** The stack file's `config:` block as the program reads it (project prefix stripped). */
+export function readStackFile(stack: string): RawStackConfig {
+  const file = load(readFileSync(path.join(repoRoot, `Pulumi.${stack}.yaml`), 'utf8')) as { config?: Record<string, unknown> };
+  return Object.fromEntries(Object.entries(file.config ?? {}).map(([key, value]) => [key.replace(`${project}:`, ''), value]));
+}
+
+const fakePem = (label: string, seed: string): string =>
+  `-----BEGIN ${label}-----\n${createHash('sha256').update(seed).digest('base64')}\n-----END ${label}-----\n`;
+
+/** What the providers would compute: the outputs the program reads from each resource type. */
+function computedState(type: string, name: string): Record<string, unknown> {
+  switch (type) {
+    case 'tls:index/privateKey:PrivateKey':
+      return { privateKeyPem: fakePem('EC PRIVATE KEY', name), privateKeyPemPkcs8: fakePem('PRIVATE KEY', name), publicKeyPem: fakePem('PUBLIC KEY', name) };
+    case 'tls:index/selfSignedCert:SelfSignedCert':
+    case 'tls:index/locallySignedCert:LocallySignedCert':
+      return { certPem: fakePem('CERTIFICATE', name) };
+    case 'tls:index/certRequest:CertRequest':
+      return { certRequestPem: fakePem('CERTIFICATE REQUEST', name) };
+    case 'random:index/randomPassword:RandomPassword':
+      return { result: `generated-${createHash('sha256').update(name).digest('hex').slice(0, 24)}` };
+    case 'random:index/randomId:RandomId':
+      return { b64Url: 'MkU0NzQ2NTg0RjQ1NDU1' };
+    case 'docker:index/remoteImage:RemoteImage':
+      return { imageId: `sha256:${name}` };
+    case 'docker:index/image:Image':
+      return { repoDigest: `sha256:${name}` };
+    default:
+      return {};
+  }
+}
+
+export interface MockedStack {
+  config: StackConfig;
+  outputs: StackOutputs;
+  resources: RecordedResource[];
+}
+
+/** Validates the stack file's config and builds the program under mocks; resolves once every resource registered. */
+export async function buildStackUnderMocks(stack: string, raw: RawStackConfig = readStackFile(stack)): Promise<MockedStack> {
+  const resources: RecordedResource[] = [];
+  await pulumi.runtime.setMocks({
+    newResource: (args) => {
+      const inputs = args.inputs as Record<string, unknown>;
+      resources.push({ type: args.type, name: args.name, inputs });
+      return { id: `${args.name}-id`, state: { ...inputs, ...computedState(args.type, args.name) } };
+    },
+    call: (args) => args.inputs as Record<string, unknown>,
+  }, project, stack, false);
+  // Imported only now: the program must see the mocks.
+  const { validateStackConfig } = await import('../../infra/config/stack-config');
+  const { buildStack } = await import('../../infra/stack');
+  const config = validateStackConfig(raw, { stack, kafkaVersion: kafkaVersion(), repoRoot });
+  const outputs = buildStack(config);
+  await settled(outputs.adminBundle);
+  await settled(outputs.topics);
+  // Resources register asynchronously; wait until the count stops growing.
+  let count = -1;
+  while (count !== resources.length) {
+    count = resources.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { config, outputs, resources };
+}
+
+export function settled<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+export const ofType = (resources: RecordedResource[], type: string): RecordedResource[] => resources.filter((r) => r.type === type);

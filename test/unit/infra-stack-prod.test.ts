@@ -1,0 +1,66 @@
+// The Pulumi program under mocks with Pulumi.prod.yaml: a three-node quorum with TLS on the
+// controller listener, replication 3 / min.insync.replicas 2, two consumer replicas.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { isSecretInput, reveal } from '../support/secret-inputs';
+import { aclLines, assertNoPlaintextSecrets, container, containerNames, expectedAcls, types, upload } from '../support/stack-assertions';
+import { buildStackUnderMocks, ofType, settled, type MockedStack } from '../support/stack-under-mocks';
+
+describe('infra stack (prod, under mocks)', () => {
+  let stack: MockedStack;
+  before(async () => {
+    stack = await buildStackUnderMocks('prod');
+  });
+
+  it('creates three Kafka nodes with their own certificates and volumes, and two consumers', () => {
+    assert.equal(ofType(stack.resources, types.selfSigned).length, 1);
+    assert.equal(ofType(stack.resources, types.signed).length, 3 + 3);
+    const csrs = ofType(stack.resources, types.csr).map((c) => (reveal(c.inputs.subject) as { commonName: string }).commonName).sort();
+    assert.deepEqual(csrs, ['admin', 'consumer', 'kafka-1', 'kafka-2', 'kafka-3', 'producer']);
+    assert.deepEqual(containerNames(stack), [
+      'ecommerce-pipeline-prod-consumer-1', 'ecommerce-pipeline-prod-consumer-2', 'ecommerce-pipeline-prod-grafana',
+      'ecommerce-pipeline-prod-kafka-1', 'ecommerce-pipeline-prod-kafka-2', 'ecommerce-pipeline-prod-kafka-3',
+      'ecommerce-pipeline-prod-producer', 'ecommerce-pipeline-prod-prometheus',
+    ]);
+    assert.equal(ofType(stack.resources, types.volume).length, 3 + 2);
+  });
+
+  it('every node runs TLS on the controller listener, in a static quorum of three, with brokers and admin as super users', () => {
+    for (const id of [1, 2, 3]) {
+      const properties = upload(container(stack, `kafka-${id}`), '/etc/kafka/pipeline/server.properties').content ?? '';
+      assert.match(properties, new RegExp(`^node\\.id=${id}$`, 'm'));
+      assert.match(properties, /^controller\.quorum\.voters=1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093$/m);
+      assert.match(properties, /^listener\.security\.protocol\.map=CONTROLLER:SSL,INTERNAL:SSL,EXTERNAL:SSL$/m);
+      assert.match(properties, /^listener\.name\.controller\.ssl\.client\.auth=required$/m);
+      assert.match(properties, /^super\.users=User:kafka-1;User:kafka-2;User:kafka-3;User:admin$/m);
+      assert.match(properties, /^min\.insync\.replicas=2$/m);
+      assert.match(properties, /^offsets\.topic\.replication\.factor=3$/m);
+    }
+  });
+
+  it('topics are replicated three times with min.insync.replicas=2 and the stack\'s partitions and retention', () => {
+    const topics = Object.fromEntries(ofType(stack.resources, types.topic).map((t) => [t.inputs.name as string, t.inputs]));
+    assert.equal(topics.ecommerce_topic?.partitions, 12);
+    for (const topic of Object.values(topics)) {
+      assert.equal(topic.replicationFactor, 3);
+      assert.equal((topic.config as Record<string, string>)['min.insync.replicas'], '2');
+    }
+    assert.equal((topics.ecommerce_topic?.config as Record<string, string>)['retention.ms'], '2592000000');
+    assert.equal((topics.ecommerce_consumer_changelog?.config as Record<string, string>)['cleanup.policy'], 'compact');
+  });
+
+  it('the ACLs are exactly the least-privilege table', () => {
+    assert.deepEqual(aclLines(stack), expectedAcls);
+  });
+
+  it('publishes the three brokers, Prometheus and Grafana on 127.0.0.1 at the prod ports', () => {
+    const ports = ofType(stack.resources, types.container).flatMap((c) => reveal(c.inputs.ports) as { ip: string; external: number }[]);
+    assert.deepEqual(ports.map((p) => `${p.ip}:${p.external}`).sort(), ['127.0.0.1:23000', '127.0.0.1:29090', '127.0.0.1:29092', '127.0.0.1:29093', '127.0.0.1:29094']);
+    return settled(stack.outputs.bootstrapServers).then((b) => assert.equal(b, '127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094'));
+  });
+
+  it('keeps every private key and password secret', async () => {
+    await assertNoPlaintextSecrets(stack);
+    assert.ok(isSecretInput(container(stack, 'grafana').inputs.envs));
+  });
+});
