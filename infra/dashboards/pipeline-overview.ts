@@ -21,7 +21,7 @@ const atAGlance: Section = {
         { expr: sumIncrease(c.deadLetters), legend: 'consumer' },
       ],
     }),
-    stat({ title: 'Total consumer lag', description: 'Records in the raw topic not yet processed, over all partitions.', unit: 'short', queries: [{ expr: sumGauge(c.lag), legend: 'lag' }] }),
+    stat({ title: 'Total consumer lag', description: 'Records not yet processed by either consumer stage (raw and repartition topics), over all partitions.', unit: 'short', queries: [{ expr: sumGauge(c.lag), legend: 'lag' }] }),
   ],
 };
 
@@ -58,7 +58,7 @@ const consumer: Section = {
     timeseries({ title: 'Events consumed', description: 'Events read from the raw topic per second, all replicas.', unit: 'ops', queries: [{ expr: sumRate(c.eventsConsumed), legend: 'consumed' }] }),
     timeseries({
       title: 'Consumer lag',
-      description: 'Records behind the end of each partition the consumer group owns.',
+      description: 'Records behind the end of each partition the consumer group owns: the raw topic (stage 1) and the repartition topic (stage 2).',
       unit: 'short',
       queries: [{ expr: sumGauge(c.lag, ['topic', 'partition']), legend: '{{topic}} / {{partition}}' }],
     }),
