@@ -69,7 +69,7 @@ describe('dashboards on the running pipeline', () => {
         ],
       }),
     );
-    const core = { KAFKA_BROKERS: cluster.bootstrap(), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', LOG_LEVEL: 'warn' };
+    const core = { KAFKA_BROKERS: cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', LOG_LEVEL: 'warn' };
     consumer = startConsumer(
       {
         ...core,
