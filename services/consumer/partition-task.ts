@@ -81,9 +81,10 @@ export function deadLetterMessage(
   return {
     key: message.key,
     value: message.value,
+    // The original bytes stay the value, so nothing of the message is lost; headers say why and whence.
     headers: {
+      origin: 'consumer',
       reason,
-      service: 'consumer',
       'source.topic': origin.topic,
       'source.partition': String(origin.partition),
       'source.offset': origin.offset,
