@@ -164,7 +164,8 @@ function readKafka(r: ConfigReader, defaults: Defaults): KafkaSettings {
     memoryMb,
     controllerTls: r.bool('controllerTls', false),
     bindAddress: r.string('bindAddress', '127.0.0.1', ipPattern),
-    externalHost: r.string('externalHost', 'localhost', hostPattern),
+    // An address, not `localhost`: Node may resolve localhost to ::1 first, where nothing is published.
+    externalHost: r.string('externalHost', '127.0.0.1', hostPattern),
     externalPortBase: r.int('externalPortBase', 19092, { min: 1024, max: 65535 - brokers }),
     minInsyncReplicas,
     internalReplicationFactor: replication,
