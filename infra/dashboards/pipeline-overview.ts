@@ -64,11 +64,11 @@ const consumer: Section = {
     }),
     timeseries({
       title: 'Processing latency',
-      description: 'Time to process one fetched batch, including its transaction commit.',
+      description: 'Time to process one fetched batch, including its transaction commit, per stage (repartition, windows).',
       unit: 's',
       queries: [
-        { expr: quantile(0.5, c.processingDuration), legend: 'p50' },
-        { expr: quantile(0.95, c.processingDuration), legend: 'p95' },
+        { expr: quantile(0.5, c.processingDuration, ['stage']), legend: 'p50 {{stage}}' },
+        { expr: quantile(0.95, c.processingDuration, ['stage']), legend: 'p95 {{stage}}' },
       ],
     }),
     timeseries({

@@ -8,7 +8,7 @@ export type MetricName = ValueOf<typeof metricNames.producer> | ValueOf<typeof m
 export type HistogramName = typeof metricNames.producer.sendDuration | typeof metricNames.consumer.processingDuration;
 
 /** Labels with a bounded set of values; `le` only appears inside histogram_quantile. */
-export const boundedLabels = ['reason', 'window', 'topic', 'partition', 'result', 'category', 'event_type', 'job'] as const;
+export const boundedLabels = ['reason', 'window', 'topic', 'partition', 'result', 'category', 'event_type', 'stage', 'job'] as const;
 export type BoundedLabel = (typeof boundedLabels)[number];
 
 /** Grafana widens this to at least four scrape intervals, so rate() always has two samples. */

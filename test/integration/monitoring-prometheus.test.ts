@@ -1,71 +1,54 @@
 // The stack's monitoring on a real Prometheus: promtool accepts the rendered scrape config, a
 // Prometheus started with it scrapes a producer and a consumer endpoint, and every query of every
-// provisioned dashboard returns data (no dead panel). The endpoints serve stand-in registries with
-// every metric of services/core/metric-names.ts moving as a working pipeline's would.
+// provisioned dashboard returns data (no dead panel). The endpoints serve the services' own metric
+// registries, driven here with every label value a working pipeline produces, so the check is fast
+// and deterministic (monitoring-pipeline.test.ts runs the services themselves).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { renderDashboards } from '../../infra/render/dashboards';
 import { renderPrometheusConfig } from '../../infra/render/prometheus-config';
+import { ConsumerMetrics } from '../../services/consumer/consumer-metrics';
+import { createProducerMetrics } from '../../services/producer/producer-metrics';
 import { metricNames } from '../../services/core/metric-names';
 import { createRegistry, startMetricsServer, type MetricsServer } from '../../services/core/metrics';
 import { deadPanels, dashboardQueries, formatResults, runDashboardQueries, waitForLiveDashboards } from '../support/dashboard-queries';
 import { PrometheusServer, promtoolCheckConfig } from '../support/prometheus-server';
 
-/** Advances a stand-in producer by one batch: rows read, most sent, a few rejected. */
-function standInProducer(registry: Registry): () => void {
-  const n = metricNames.producer;
-  const read = new Counter({ name: n.rowsRead, help: 'rows read', registers: [registry] });
-  const sent = new Counter({ name: n.rowsSent, help: 'rows sent', registers: [registry] });
-  const rejected = new Counter({ name: n.rowsRejected, help: 'rows rejected', labelNames: ['reason'], registers: [registry] });
-  const bytes = new Counter({ name: n.bytesRead, help: 'bytes read', registers: [registry] });
-  const send = new Histogram({ name: n.sendDuration, help: 'send duration', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1], registers: [registry] });
-  const inflight = new Gauge({ name: n.inflightBatches, help: 'in-flight batches', registers: [registry] });
+/** The producer's real metrics, advanced one batch per call: rows read, most sent, a few rejected. */
+function producerStep(registry: Registry): () => void {
+  const m = createProducerMetrics(registry);
   let tick = 0;
   return () => {
     tick++;
-    read.inc(500);
-    sent.inc(497);
-    rejected.inc({ reason: tick % 2 ? 'malformed_row' : 'invalid_price' }, 3);
-    bytes.inc(500 * 130);
-    send.observe(0.004 + (tick % 7) * 0.01);
-    inflight.set(tick % 4);
+    m.rowsRead.inc(500);
+    m.rowsSent.inc(497);
+    m.rowsRejected.inc({ reason: tick % 2 ? 'bad_time' : 'negative_price' }, 3);
+    m.bytesRead.inc(500 * 130);
+    m.sendDuration.observe(0.004 + (tick % 7) * 0.01);
+    m.inflightBatches.set(tick % 4);
   };
 }
 
-/** Advances a stand-in consumer by one transaction over the producer's batch. */
-function standInConsumer(registry: Registry): () => void {
-  const n = metricNames.consumer;
-  const r = [registry];
-  const consumed = new Counter({ name: n.eventsConsumed, help: 'events consumed', registers: r });
-  const emitted = new Counter({ name: n.windowsEmitted, help: 'windows emitted', labelNames: ['window'], registers: r });
-  const late = new Counter({ name: n.lateEvents, help: 'late events', labelNames: ['window'], registers: r });
-  const dead = new Counter({ name: n.deadLetters, help: 'dead letters', labelNames: ['reason'], registers: r });
-  const open = new Gauge({ name: n.openWindows, help: 'open windows', labelNames: ['window'], registers: r });
-  const lag = new Gauge({ name: n.lag, help: 'lag', labelNames: ['topic', 'partition'], registers: r });
-  const processing = new Histogram({ name: n.processingDuration, help: 'processing', buckets: [0.01, 0.05, 0.1, 0.5, 1], registers: r });
-  const transactions = new Counter({ name: n.transactions, help: 'transactions', labelNames: ['result'], registers: r });
-  const revenue = new Counter({ name: n.windowRevenue, help: 'revenue', labelNames: ['category'], registers: r });
-  const events = new Counter({ name: n.windowEvents, help: 'events', labelNames: ['category', 'event_type'], registers: r });
+/** The consumer's real metrics, advanced one transaction per call over the producer's batch. */
+function consumerStep(registry: Registry): () => void {
+  const m = new ConsumerMetrics(registry);
   let tick = 0;
   return () => {
     tick++;
-    consumed.inc(497);
-    emitted.inc({ window: 'tumbling' }, 2);
-    emitted.inc({ window: 'sliding' }, 6);
-    late.inc({ window: tick % 2 ? 'tumbling' : 'sliding' }, 1);
-    dead.inc({ reason: 'invalid_json' }, 1);
-    open.set({ window: 'tumbling' }, 3);
-    open.set({ window: 'sliding' }, 12);
-    for (const partition of ['0', '1', '2']) lag.set({ topic: 'ecommerce_topic', partition }, (tick * 37 + Number(partition) * 11) % 400);
-    processing.observe(0.02 + (tick % 5) * 0.03);
-    transactions.inc({ result: tick % 25 === 0 ? 'abort' : 'commit' });
-    transactions.inc({ result: 'abort' }, 0);
+    m.eventsConsumed.inc(497);
+    m.windowsEmitted.inc({ window: 'tumbling' }, 2);
+    m.windowsEmitted.inc({ window: 'sliding' }, 6);
+    m.lateEvents.inc({ window: tick % 2 ? 'tumbling' : 'sliding' });
+    m.deadLetters.inc({ reason: 'not_json' });
+    m.openWindows.set({ window: 'tumbling' }, 3);
+    m.openWindows.set({ window: 'sliding' }, 12);
+    for (const partition of ['0', '1', '2']) m.lag.set({ topic: 'ecommerce_topic', partition }, (tick * 37 + Number(partition) * 11) % 400);
+    for (const stage of ['repartition', 'windows']) m.processingDuration.observe({ stage }, 0.02 + (tick % 5) * 0.03);
+    m.transactions.inc({ result: tick % 25 === 0 ? 'abort' : 'commit' });
     for (const [category, price] of [['electronics', 240.5], ['appliances', 120], ['computers', 610.99]] as const) {
-      revenue.inc({ category }, price * 4);
-      events.inc({ category, event_type: 'view' }, 40);
-      events.inc({ category, event_type: 'cart' }, 8);
-      events.inc({ category, event_type: 'purchase' }, 4);
+      m.windowRevenue.inc({ category }, price * 4);
+      for (const [eventType, count] of [['view', 40], ['cart', 8], ['purchase', 4]] as const) m.windowEvents.inc({ category, event_type: eventType }, count);
     }
   };
 }
@@ -102,7 +85,7 @@ describe('dashboards on a real Prometheus scraping producer and consumer endpoin
   before(async () => {
     const producerRegistry = createRegistry('producer');
     const consumerRegistry = createRegistry('consumer');
-    const steps = [standInProducer(producerRegistry), standInConsumer(consumerRegistry)];
+    const steps = [producerStep(producerRegistry), consumerStep(consumerRegistry)];
     ticker = setInterval(() => steps.forEach((step) => step()), 100);
     for (const registry of [producerRegistry, consumerRegistry]) servers.push(await startMetricsServer(registry, { port: 0, host: '127.0.0.1' }));
     const config = renderPrometheusConfig({
