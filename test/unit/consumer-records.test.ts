@@ -1,0 +1,102 @@
+// Stage 1's pieces around the engine: enrichment, the repartition record format (and its
+// rejection of anything else), key placement, rejection reason labels and result metrics.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { ConsumerMetrics, reasonClass } from '../../services/consumer/consumer-metrics';
+import { enrich, groupKeys, normaliseBrand, topLevelCategory } from '../../services/consumer/enrich';
+import { parseRepartitionRecord } from '../../services/consumer/repartition-records';
+import { partitionFor, repartitionBatch, watermark } from '../../services/consumer/repartitioner';
+import { emptyAggregate, toResult } from '../../services/consumer/window-aggregate';
+import { parseEventMessage, type EcommerceEvent } from '../../services/core/event';
+
+const event: EcommerceEvent = {
+  schemaVersion: 1, eventId: 'f.csv:2', eventTime: 1_700_000_000_123, eventType: 'purchase', productId: 'p1', categoryId: 'c1',
+  categoryCode: 'Electronics.Smartphone', brand: '  Samsung ', price: 0.1, quantity: 3, userId: 'u1', sessionId: 's1', country: null, source: 'rees46',
+};
+
+describe('enrichment', () => {
+  it('top-level category, normalised brand, revenue in integer millionths', () => {
+    const e = enrich(event);
+    assert.equal(e.topCategory, 'electronics');
+    assert.equal(e.brand, 'samsung');
+    assert.equal(e.revenueMicros, 300_000, '0.1 × 3 is 0.30000000000000004 in floating point; rounded once here');
+    assert.equal(enrich({ ...event, eventType: 'view' }).revenueMicros, 0, 'only purchases have revenue');
+    assert.equal(topLevelCategory(null), 'unknown');
+    assert.equal(topLevelCategory(''), 'unknown');
+    assert.equal(normaliseBrand('   '), 'unknown');
+    assert.deepEqual(groupKeys(e, ['overall', 'category', 'brand']), ['overall', 'category:electronics', 'brand:samsung']);
+  });
+});
+
+describe('repartition records', () => {
+  it('what stage 1 writes, stage 2 reads back unchanged', () => {
+    const batch = repartitionBatch(2, -1, [{ offset: '0', key: null, value: Buffer.from(JSON.stringify(event)) }], ['category', 'overall']);
+    assert.equal(batch.streamTime, event.eventTime);
+    assert.equal(batch.records.length, 2);
+    for (const record of [...batch.records, watermark(2, 3, batch.streamTime, true)]) {
+      assert.deepEqual(parseRepartitionRecord(Buffer.from(JSON.stringify(record))), { ok: true, record });
+    }
+  });
+
+  it('anything else is rejected with a reason', () => {
+    const good = repartitionBatch(0, -1, [{ offset: '0', key: null, value: Buffer.from(JSON.stringify(event)) }], ['overall']).records[0]!;
+    const cases: [unknown, RegExp][] = [
+      ['{', /not JSON/],
+      [{ type: 'gossip' }, /neither event nor watermark/],
+      [watermark(3, 3, 10, false), /watermark record/],
+      [{ ...good, streamTime: -5 }, /streamTime/],
+      [{ ...good, event: { ...good.event, eventType: 'teleport' } }, /eventType "teleport"/],
+      [{ ...good, event: { ...good.event, revenueMicros: 0.5 } }, /revenueMicros/],
+    ];
+    for (const [value, reason] of cases) {
+      const check = parseRepartitionRecord(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
+      assert.ok(!check.ok && reason.test(check.reason), `${JSON.stringify(value)} → ${JSON.stringify(check)}`);
+    }
+    assert.deepEqual(parseRepartitionRecord(null), { ok: false, reason: 'empty repartition record' });
+  });
+
+  it('key placement is fixed (changing it would move window state between partitions) and spreads keys', () => {
+    // FNV-1a 32-bit reference vectors: with 2^32 partitions the partition is the hash itself.
+    assert.equal(partitionFor('a', 2 ** 32), 0xe40c292c);
+    assert.equal(partitionFor('foobar', 2 ** 32), 0xbf9cf968);
+    assert.equal(partitionFor('foobar', 12), 0xbf9cf968 % 12);
+    const counts = new Array<number>(4).fill(0);
+    for (let i = 0; i < 4000; i++) counts[partitionFor(`category:c${i}`, 4)]! += 1;
+    assert.ok(counts.every((c) => c > 800), `uneven spread ${counts.join(',')}`);
+  });
+});
+
+describe('rejection reasons as bounded labels', () => {
+  it('names the field at fault for every reason the event check gives', () => {
+    const reasonOf = (value: unknown) => {
+      const check = parseEventMessage(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
+      assert.ok(!check.ok);
+      return check.reason;
+    };
+    assert.equal(reasonClass(reasonOf('nope')), 'not_json');
+    assert.equal(reasonClass(reasonOf({ ...event, schemaVersion: 2 })), 'schemaVersion');
+    assert.equal(reasonClass(reasonOf({ ...event, price: -1 })), 'price');
+    assert.equal(reasonClass(reasonOf({ ...event, eventTime: 'yesterday' })), 'eventTime');
+    assert.equal(reasonClass(reasonOf({ ...event, brand: 7 })), 'brand');
+    assert.equal(reasonClass(''), 'invalid');
+  });
+});
+
+describe('result metrics', () => {
+  it('category revenue and events come from tumbling windows only, so no event counts twice', async () => {
+    const registry = new Registry();
+    const metrics = new ConsumerMetrics(registry);
+    const agg = emptyAggregate('tumbling', 'category:electronics', 0, 1000);
+    agg.eventsByType.purchase = 2;
+    agg.revenueMicros = 5_500_000;
+    metrics.emitted(toResult(agg, { kind: 'tumbling', sizeMs: 1000, advanceMs: 1000 }, 3, 0));
+    metrics.emitted(toResult({ ...agg, kind: 'sliding' }, { kind: 'sliding', sizeMs: 2000, advanceMs: 1000 }, 3, 0));
+    metrics.emitted(toResult({ ...agg, key: 'overall' }, { kind: 'tumbling', sizeMs: 1000, advanceMs: 1000 }, 3, 0));
+    const text = await registry.metrics();
+    assert.match(text, /consumer_window_revenue_total\{category="electronics"\} 5\.5\n/);
+    assert.match(text, /consumer_window_events_total\{category="electronics",event_type="purchase"\} 2\n/);
+    assert.match(text, /consumer_windows_emitted_total\{window="tumbling"\} 2\n/);
+    assert.match(text, /consumer_windows_emitted_total\{window="sliding"\} 1\n/);
+  });
+});
