@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const metrics = createProducerMetrics(registry);
   let kafkaFailed = false;
   const server = await startMetricsServer(registry, { port: config.metricsPort, healthy: () => !kafkaFailed });
+  logger.info({ metricsPort: server.port }, 'metrics served on /metrics');
   const producer = createEventProducer(createKafka(config.kafka, logger));
   const controller = new AbortController();
   const run = (async (): Promise<number> => {

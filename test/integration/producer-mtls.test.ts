@@ -1,0 +1,91 @@
+// The producer as deployed: the CLI over mutual TLS with the `producer` certificate, against the
+// stack's rendered broker with exactly the least-privilege ACL table. It needs nothing more than
+// WRITE+DESCRIBE on its two topics; with a certificate lacking them it exits 4 and says so.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Admin, Kafka } from 'kafkajs';
+import { createAcl } from '../../infra/kafka-admin/acl-provider';
+import { aclBindings, leastPrivilegeRules } from '../../infra/security/acl-rules';
+import { defaultTopics } from '../../services/core/topics';
+import { writeGeneratedCsv } from '../../services/producer/generator';
+import { exitCodes } from '../../services/producer/stream-file';
+import { consumeUntil } from '../support/consume';
+import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
+
+const repo = path.join(__dirname, '..', '..');
+
+describe('producer over mTLS with least-privilege ACLs', () => {
+  let tls: TlsCluster;
+  let kafka: Kafka;
+  let admin: Admin;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-mtls-'));
+
+  before(async () => {
+    tls = await startTlsCluster({ nodes: 1 });
+    kafka = tls.cluster.kafka();
+    admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: defaultTopics.raw, numPartitions: 3 }, { topic: defaultTopics.deadLetter, numPartitions: 1 }], waitForLeaders: true });
+    for (const binding of aclBindings(leastPrivilegeRules({ groupPrefix: 'ecommerce-consumer', transactionalIdPrefix: 'ecommerce-consumer' }), defaultTopics)) {
+      await createAcl(admin, binding);
+    }
+  });
+  after(async () => {
+    await admin?.disconnect();
+    await tls?.cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `npm run produce`'s entry point as the container does: settings from env, identity from PEM files. */
+  async function produceAs(identity: string, file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const certificate = tls.pki.client(identity);
+    writeFileSync(path.join(dir, 'ca.pem'), tls.pki.ca.certPem);
+    writeFileSync(path.join(dir, `${identity}.pem`), certificate.certPem);
+    writeFileSync(path.join(dir, `${identity}-key.pem`), certificate.keyPem, { mode: 0o600 });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'services/producer/main.ts'], {
+      cwd: repo,
+      env: {
+        PATH: process.env.PATH, KAFKA_BROKERS: tls.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'SSL',
+        KAFKA_SSL_CA_LOCATION: path.join(dir, 'ca.pem'), KAFKA_SSL_CERTIFICATE_LOCATION: path.join(dir, `${identity}.pem`),
+        KAFKA_SSL_KEY_LOCATION: path.join(dir, `${identity}-key.pem`), PRODUCER_FILE: file, PRODUCER_BATCH_MESSAGES: '1000',
+        METRICS_PORT: '0', LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    return { code, stdout, stderr };
+  }
+
+  it('streams a file with the producer certificate: every row on its topic', { timeout: 120_000 }, async () => {
+    const file = path.join(dir, 'events.csv.gz');
+    const summary = await writeGeneratedCsv(file, { rows: 5000, seed: 21, malformedRate: 0.02, gzip: true });
+    const { code, stdout, stderr } = await produceAs('producer', file);
+    assert.equal(code, exitCodes.ok, stderr);
+    const good = summary.rows - summary.malformed;
+    assert.match(stdout, new RegExp(`read 5000 = sent ${good} \\+ rejected ${summary.malformed} `));
+    const events = await consumeUntil(kafka, defaultTopics.raw, (r) => r.length >= good, { timeoutMs: 30_000 });
+    assert.equal(events.length, good);
+    const dead = await consumeUntil(kafka, defaultTopics.deadLetter, (r) => r.length >= summary.malformed, { timeoutMs: 30_000 });
+    assert.equal(dead.length, summary.malformed);
+  });
+
+  it('exits 4 with an exact account when the broker refuses its writes', { timeout: 120_000 }, async () => {
+    const file = path.join(dir, 'refused.csv');
+    await writeGeneratedCsv(file, { rows: 3000, seed: 22 });
+    // The consumer certificate may read the raw topic but not write it.
+    const { code, stdout, stderr } = await produceAs('consumer', file);
+    assert.equal(code, exitCodes.kafka, stderr);
+    assert.match(stdout, /read (\d+) = sent 0 \+ rejected 0 \+ failed \1\b.*stopped by kafka/);
+    assert.match(stderr, /authori[sz]ation/i);
+  });
+});
