@@ -4,6 +4,9 @@
 // registries, driven here with every label value a working pipeline produces, so the check is fast
 // and deterministic (monitoring-pipeline.test.ts runs the services themselves).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Registry } from 'prom-client';
 import { renderDashboards } from '../../infra/render/dashboards';
@@ -143,3 +146,42 @@ describe('dashboards on a real Prometheus scraping producer and consumer endpoin
     assert.equal(results.length - dead.length, dashboardQueries({ [file]: text }).length - 2);
   });
 });
+
+describe('a Prometheus started by a test', () => {
+  it('dies with the test process, even by SIGKILL, and leaves no folder behind', async () => {
+    const env: Record<string, string | undefined> = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const fixture = path.join(__dirname, '..', 'fixtures', 'monitoring-prometheus-owner.fixture.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const [pid, dir] = await new Promise<[number, string]>((resolve, reject) => {
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /PROMETHEUS-READY (\d+) (\S+)/.exec(output);
+          if (match) resolve([Number(match[1]), match[2]!]);
+        });
+        child.once('exit', (code) => reject(new Error(`fixture exited ${String(code)} before Prometheus was ready: ${output}`)));
+      });
+      assert.ok(pid > 0 && isAlive(pid), 'the fixture should have Prometheus running');
+      child.kill('SIGKILL');
+      await exited;
+      const deadline = Date.now() + 15_000;
+      while ((isAlive(pid) || existsSync(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.equal(isAlive(pid), false, `prometheus ${pid} outlived its owner`);
+      assert.equal(existsSync(dir), false, `${dir} should be removed`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

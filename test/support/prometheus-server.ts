@@ -28,7 +28,8 @@ export class PrometheusServer {
 
   private constructor(
     readonly url: string,
-    private readonly dir: string,
+    /** Config, data and log; removed by stop(), or by the watchdog if the test process dies. */
+    readonly dir: string,
     private readonly watchdog: ChildProcess,
     private readonly exited: Promise<number | null>,
   ) {}
@@ -81,6 +82,13 @@ export class PrometheusServer {
     return body.data.activeTargets.map((t) => ({ job: t.labels.job ?? '', instance: t.labels.instance ?? '', health: t.health, lastError: t.lastError }));
   }
 
+  /** The Prometheus process id, once the watchdog has started it. */
+  pid(): number | undefined {
+    const file = path.join(this.dir, 'prometheus.pid');
+    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : NaN;
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  }
+
   logTail(lines = 40): string {
     const file = path.join(this.dir, 'prometheus.log');
     return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no prometheus log)';
@@ -91,14 +99,12 @@ export class PrometheusServer {
     if (this.stopped) return;
     this.stopped = true;
     this.watchdog.kill('SIGTERM');
-    const pid = Number(existsSync(path.join(this.dir, 'prometheus.pid')) ? readFileSync(path.join(this.dir, 'prometheus.pid'), 'utf8') : NaN);
+    const pid = this.pid();
     const timer = setTimeout(() => {
-      if (Number.isInteger(pid) && pid > 0) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+      try {
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
       }
     }, 10_000);
     await this.exited;
