@@ -9,6 +9,7 @@ import { withAdmin, type AdminConnection } from '../../infra/kafka-admin/connect
 import { topicProvider, type TopicProps } from '../../infra/kafka-admin/topic-provider';
 import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
 import { failFastKafka, trySend } from '../support/kafka-denial';
+import { serializedProvider } from '../support/serialized-provider';
 
 describe('infra: topics and ACLs as resources, on a 3-node quorum with TLS everywhere', () => {
   let tls: TlsCluster;
@@ -78,6 +79,15 @@ describe('infra: topics and ACLs as resources, on a 3-node quorum with TLS every
     await aclProvider.delete!('x', acl);
     assert.deepEqual(await aclProvider.read!('x', acl), {}, 'a deleted ACL reads as gone');
     assert.equal(await trySend(producer, 'infra-orders', { idempotent: false }), 'TOPIC_AUTHORIZATION_FAILED');
+  }));
+
+  it('the provider as Pulumi serializes it into state still creates, reads and deletes', guarded(async () => {
+    const shipped = await serializedProvider(topicProvider);
+    const props = topic({ name: 'infra-serialized', partitions: 1, replicationFactor: 3, config: {} });
+    assert.equal((await shipped.create(props)).id, 'infra-serialized');
+    assert.equal((await shipped.read!('infra-serialized', props)).props?.partitions, 1);
+    await shipped.delete!('infra-serialized', props);
+    assert.deepEqual(await topicProvider.read!('infra-serialized', props), {});
   }));
 
   it('deletes the topic; read() then reports it gone', guarded(async () => {
