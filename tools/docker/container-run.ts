@@ -84,8 +84,18 @@ export class ContainerRun {
 
   /** The whole stack: network, volumes, containers, then starts in dependsOn waves, each wave healthy. */
   async up(network: string, specs: ContainerSpec[]): Promise<void> {
-    const waves = startWaves(specs);
+    startWaves(specs);
     await this.createNetwork(network);
+    await this.add(network, specs);
+  }
+
+  /**
+   * More containers on an existing network, started in dependsOn waves. Dependencies already
+   * running in this run count as started (as resources already created do for Pulumi).
+   */
+  async add(network: string, specs: ContainerSpec[]): Promise<void> {
+    const running = [...this.containers.keys()].filter((name) => !specs.some((s) => s.name === name));
+    const waves = startWaves(specs.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => !running.includes(d)) })));
     for (const volume of new Set(specs.flatMap((s) => s.volumes.map((v) => v.volumeName)))) await this.createVolume(volume);
     for (const spec of specs) await this.create(spec, network);
     for (const wave of waves) await Promise.all(wave.map((name) => this.start(name)));
@@ -101,19 +111,26 @@ export class ContainerRun {
     return this.engine.json<ContainerInspect>('GET', `/containers/${this.id(name)}/json`);
   }
 
-  /** Starts a created or stopped container and waits until it is healthy (or running, without a healthcheck). */
+  /** Starts a created or stopped container and waits until it is ready (see waitReady). */
   async start(name: string): Promise<void> {
     await this.engine.request('POST', `/containers/${this.id(name)}/start`, { accept: [304] });
     await this.waitReady(name);
   }
 
+  /**
+   * Until healthy (or running, without a healthcheck). A container that is not restarted on success
+   * and has exited 0 has done its job (a one-shot producer): that counts as ready too.
+   */
   async waitReady(name: string, timeoutMs = this.readyTimeoutMs): Promise<void> {
-    const hasHealthcheck = Boolean(this.containers.get(name)?.spec.healthcheck);
+    const spec = this.containers.get(name)?.spec;
+    const hasHealthcheck = Boolean(spec?.healthcheck);
+    const oneShot = spec?.restart === 'no' || spec?.restart === 'on-failure';
     const deadline = Date.now() + timeoutMs;
     let state: ContainerState | undefined;
     while (Date.now() < deadline) {
       state = (await this.inspect(name)).State;
       if (state.Status === 'running' && (!hasHealthcheck || state.Health?.Status === 'healthy')) return;
+      if (oneShot && state.Status === 'exited' && state.ExitCode === 0) return;
       if (state.Health?.Status === 'unhealthy') break;
       if (state.Status === 'exited' || state.Status === 'dead') break;
       await sleep(500);

@@ -106,7 +106,8 @@ build_base() {
 # docker_build TAG HASH CONTEXT [--build-arg ...]
 docker_build() {
   local tag=$1 hash=$2 context=$3; shift 3
-  local log="$cache/build-${tag//[\/:]/_}.log"
+  local name=${tag%%:*}
+  local log="$cache/build-${name##*/}.log"
   docker build --label "$label=$hash" -t "$tag" "$@" "$context" >"$log" 2>&1 \
     || { tail -n 40 "$log" >&2; die "docker build of $tag failed; full output in $log"; }
 }
@@ -160,6 +161,8 @@ build_services() {
 }
 
 mkdir -p "$cache"
+# Two builds at once (setup and a test file, say) would share the context folders: one at a time.
+if [ "$mode" = install ]; then exec 9>"$cache/.build.lock"; flock 9; fi
 kafka_version=$(node -p 'require(process.argv[1]).config.kafkaVersion' "$root/package.json")
 node_version=$(node --version)
 node_tag="pipeline/node-base:$(node -p 'process.versions.node.split(".")[0]')"
@@ -176,7 +179,9 @@ fi
 base_id=$(base_ref "$base_tag" "$base_hash")
 
 if want kafka; then
-  ensure "pipeline/kafka:$kafka_version" "$(inputs_of "$here/kafka" "kafka $kafka_version" "$base_id")" build_kafka
+  # The jar set changes when setup re-resolves them (a pinned dependency, say): that is an input too.
+  jars=$(ls "$root/.cache/kafka/$kafka_version/libs" 2>/dev/null | sha)
+  ensure "pipeline/kafka:$kafka_version" "$(inputs_of "$here/kafka" "kafka $kafka_version" "jars $jars" "$base_id")" build_kafka
 fi
 if want node || want services; then
   node_hash=$(inputs_of "$here/node-base" "node $node_version" "$base_id")
@@ -208,6 +213,13 @@ if want services; then
   [ "$mode" = check ] || docker tag "$services_tag" pipeline/services:latest
   printf '%s\n' "$services_tag"
 fi
-# A rebuild moves the tag and leaves the previous image dangling: remove those (ours only).
-[ "$mode" = check ] || docker image prune -f --filter "label=$label" >/dev/null
+# A rebuild moves the tag and leaves the previous image dangling; hash-tagged images leave their
+# old tags behind: remove both (ours only).
+if [ "$mode" = install ]; then
+  if want services; then
+    { docker images --format '{{.Repository}}:{{.Tag}}' pipeline/services; docker images --format '{{.Repository}}:{{.Tag}}' pipeline/services-deps; } \
+      | grep -vxF -e "$services_tag" -e "$deps_tag" -e pipeline/services:latest | xargs -r docker rmi >/dev/null 2>&1 || true
+  fi
+  docker image prune -f --filter "label=$label" >/dev/null
+fi
 exit "$stale"
