@@ -76,16 +76,11 @@ export class BatchSender {
   }
 
   async addEvent(message: Message, line: number): Promise<void> {
-    this.add(message, line);
-    this.batch.events.push(message);
-    if (this.full()) await this.dispatch();
+    await this.enqueue(message, line, undefined);
   }
 
   async addDeadLetter(message: Message, line: number, reason: RejectReason): Promise<void> {
-    this.add(message, line);
-    this.batch.deadLetters.push(message);
-    this.batch.reasons.push(reason);
-    if (this.full()) await this.dispatch();
+    await this.enqueue(message, line, reason);
   }
 
   /** Sends what is pending and waits until every batch is acknowledged or has failed. */
@@ -111,14 +106,25 @@ export class BatchSender {
     if (batch.events.length + batch.deadLetters.length > 0) this.inFlight = this.send(batch);
   }
 
-  private add(message: Message, line: number): void {
+  /** Adds a message, sending the pending batch first if the message would take it over batchBytes. */
+  private async enqueue(message: Message, line: number, reason: RejectReason | undefined): Promise<void> {
+    const bytes = size(message);
+    let failure: Error | undefined;
+    if (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes) {
+      failure = await this.dispatch().then(() => undefined, (error: unknown) => error as Error);
+    }
+    // Queued even after a failure, so flush() counts it among the failed rows.
     if (this.pendingCount() === 0) this.batch.openedAt = this.now();
-    this.batch.bytes += size(message);
+    this.batch.bytes += bytes;
     this.batch.lastLine = line;
-  }
-
-  private full(): boolean {
-    return this.pendingCount() >= this.options.batchMessages || this.batch.bytes >= this.options.batchBytes;
+    if (reason) {
+      this.batch.deadLetters.push(message);
+      this.batch.reasons.push(reason);
+    } else {
+      this.batch.events.push(message);
+    }
+    if (failure) throw failure;
+    if (this.pendingCount() >= this.options.batchMessages) await this.dispatch();
   }
 
   private async send(batch: Batch): Promise<void> {

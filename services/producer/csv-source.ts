@@ -6,7 +6,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { CsvError, parse, type Info } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 
 export type CsvItem =
   | { kind: 'record'; fields: string[]; line: number; raw: string }
@@ -50,7 +50,7 @@ export async function openCsv(file: string): Promise<CsvSource> {
   const [gzip, { size }] = await Promise.all([isGzipFile(file), stat(file)]);
   const input: ReadStream = createReadStream(file, { highWaterMark: 256 * 1024 });
   const parser = parse({
-    info: true, raw: true, bom: true, relax_column_count: true, relax_quotes: true,
+    raw: true, bom: true, relax_column_count: true, relax_quotes: true,
     skip_empty_lines: true, skip_records_with_error: true, max_record_size: maxRecordBytes,
   });
   const stages: (Readable | NodeJS.WritableStream)[] = gzip ? [input, createGunzip(), parser] : [input, new PassThrough(), parser];
@@ -83,7 +83,7 @@ export async function openCsv(file: string): Promise<CsvSource> {
 
 class OversizedRecord extends Error {}
 
-type ParsedRecord = { record: string[]; raw: string; info: Info };
+type ParsedRecord = { record: string[]; raw: string };
 
 async function* records(file: string, parser: AsyncIterable<ParsedRecord>, skipped: string[][], failure: { error?: Error }): AsyncGenerator<CsvItem> {
   const lines = new LineCounter();

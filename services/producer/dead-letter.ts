@@ -8,11 +8,21 @@ export interface DeadLetterValue {
   origin: 'producer';
   file: string;
   line: number;
-  /** The record exactly as it was in the file (without its line ending). */
+  /** The record exactly as it was in the file (without its line ending), cut at maxRawChars. */
   raw: string;
+  /** Present when raw was cut: the record's full length in characters. */
+  rawLength?: number;
   reason: RejectReason;
   error: string;
   preset: string;
+}
+
+/** Keeps a dead letter well under the broker's message size limit whatever the row. */
+export const maxRawChars = 100_000;
+
+/** Cuts an oversized raw record, saying how long it was. */
+export function withRaw(raw: string): Pick<DeadLetterValue, 'raw' | 'rawLength'> {
+  return raw.length > maxRawChars ? { raw: raw.slice(0, maxRawChars), rawLength: raw.length } : { raw };
 }
 
 export function deadLetterMessage(value: DeadLetterValue): Message {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { BatchSender, KafkaDeliveryError } from './batch-sender';
 import type { ProducerSettings } from './config';
 import { openCsv, type CsvItem } from './csv-source';
-import { deadLetterMessage } from './dead-letter';
+import { deadLetterMessage, withRaw } from './dead-letter';
 import { eventKey } from './event-key';
 import { Pacer, systemClock, type Clock } from './pacer';
 import { compilePreset, Rejection, type CompiledPreset, type RejectReason } from './presets';
@@ -144,7 +144,7 @@ class RowHandler {
   }
 
   private async reject(item: CsvItem, reason: RejectReason, message: string): Promise<RejectReason> {
-    const value = { origin: 'producer' as const, file: this.fileName, line: item.line, raw: item.raw, reason, error: message, preset: this.preset.name };
+    const value = { origin: 'producer' as const, file: this.fileName, line: item.line, ...withRaw(item.raw), reason, error: message, preset: this.preset.name };
     await this.sender.addDeadLetter(deadLetterMessage(value), item.line, reason);
     return reason;
   }
