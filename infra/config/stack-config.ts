@@ -151,7 +151,8 @@ function readKafka(r: ConfigReader, defaults: Defaults): KafkaSettings {
   const brokers = r.int('brokers', 1, { min: 1, max: 9 });
   r.check(brokers === 1 || brokers >= 3, 'brokers', `=${brokers} must be 1 or at least 3 (a quorum of 2 survives no failure)`);
   const heapMb = r.int('heapMb', 512, { min: 256, max: 32768 });
-  const memoryMb = r.int('memoryMb', heapMb * 2, { min: 512, max: 65536 });
+  // Beyond the heap: metaspace, direct buffers, and the healthcheck's own small JVM.
+  const memoryMb = r.int('memoryMb', Math.max(heapMb * 2, heapMb + 768), { min: 512, max: 65536 });
   r.check(memoryMb >= heapMb + 256, 'memoryMb', `=${memoryMb} must leave at least 256 MiB above heapMb=${heapMb} for the page cache and metaspace`);
   const replication = Math.min(brokers, 3);
   const minInsyncReplicas = r.int('minInsyncReplicas', Math.max(1, replication - 1), { min: 1, max: 9 });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigResourceTypes } from 'kafkajs';
 import { aclProvider, type AclProps } from '../../infra/kafka-admin/acl-provider';
 import { withAdmin, type AdminConnection } from '../../infra/kafka-admin/connection';
+import { internalTopicsProvider } from '../../infra/kafka-admin/internal-topics';
 import { topicProvider, type TopicProps } from '../../infra/kafka-admin/topic-provider';
 import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
 import { failFastKafka, trySend } from '../support/kafka-denial';
@@ -25,6 +26,13 @@ describe('infra: topics and ACLs as resources, on a 3-node quorum with TLS every
   after(async () => {
     await tls?.cluster.stop();
   });
+
+  it('creates Kafka\'s internal topics as the admin, so least-privilege clients find coordinators', guarded(async () => {
+    assert.deepEqual(await internalTopicsProvider.read!('internal-topics', { connection }), {}, 'a fresh cluster has neither yet');
+    await internalTopicsProvider.create({ connection });
+    assert.equal((await internalTopicsProvider.read!('internal-topics', { connection })).id, 'internal-topics');
+    await internalTopicsProvider.create({ connection });
+  }));
 
   it('creates a topic that read() reports back exactly', guarded(async () => {
     const created = await topicProvider.create(topic());
