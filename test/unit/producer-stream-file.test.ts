@@ -11,9 +11,10 @@ import type { Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
 import pino from 'pino';
 import { readProducerConfig, type ProducerSettings } from '../../services/producer/config';
 import { CsvUnreadableError, isGzipFile, maxRecordBytes, openCsv } from '../../services/producer/csv-source';
-import type { DeadLetterValue } from '../../services/producer/dead-letter';
+import { maxRawChars, type DeadLetterValue } from '../../services/producer/dead-letter';
 import { writeGeneratedCsv } from '../../services/producer/generator';
 import { Pacer, type Clock } from '../../services/producer/pacer';
+import { formatBar, formatDuration } from '../../services/producer/progress';
 import { exitCodes, formatReport, streamFile } from '../../services/producer/stream-file';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-stream-'));
@@ -108,6 +109,17 @@ describe('streamFile', () => {
     assert.match(formatReport(report), /read 5 = sent 2 \+ rejected 3 \(/);
   });
 
+  it('cuts the raw text of a huge rejected row, saying how long it was', async () => {
+    const file = path.join(dir, 'huge.csv');
+    const huge = `${good(1)},${'y'.repeat(300_000)}`;
+    writeFileSync(file, `${header}\n${huge}\n${good(2)}\n`);
+    const fake = new FakeProducer();
+    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), logger });
+    assert.deepEqual([report.sent, report.rejected], [1, 1]);
+    const value = JSON.parse(String(fake.messages('ecommerce_dead_letter')[0]!.value)) as DeadLetterValue;
+    assert.deepEqual([value.reason, value.raw, value.rawLength], ['column_count', huge.slice(0, maxRawChars), huge.length]);
+  });
+
   it('batches by message count and by bytes', async () => {
     const file = path.join(dir, 'gen.csv');
     await writeGeneratedCsv(file, { rows: 1000, seed: 1 });
@@ -116,7 +128,9 @@ describe('streamFile', () => {
     assert.deepEqual(byCount.batches.map((b) => b.topicMessages![0]!.messages.length), [300, 300, 300, 100]);
     const byBytes = new FakeProducer();
     await streamFile({ settings: settings(file, { PRODUCER_BATCH_BYTES: '20000' }), producer: byBytes.asProducer(), logger });
-    assert.ok(byBytes.batches.length > 10, `${byBytes.batches.length} batches`);
+    const sizes = byBytes.batches.map((b) => b.topicMessages![0]!.messages.reduce((sum, m) => sum + String(m.key).length + String(m.value).length, 0));
+    assert.ok(sizes.every((bytes) => bytes <= 20_000), `batch sizes ${sizes.join(',')}`);
+    assert.ok(sizes.length >= Math.ceil(sizes.reduce((a, b) => a + b, 0) / 20_000) && sizes.length > 10);
     assert.equal(byBytes.messages('ecommerce_topic').length, 1000);
   });
 
@@ -163,16 +177,28 @@ describe('streamFile', () => {
   });
 });
 
-describe('pacing', () => {
-  class FakeClock implements Clock {
-    time = 1000;
-    now(): number {
-      return this.time;
-    }
-    async sleep(ms: number): Promise<void> {
-      this.time += ms;
-    }
+class FakeClock implements Clock {
+  time = 1000;
+  now(): number {
+    return this.time;
   }
+  async sleep(ms: number): Promise<void> {
+    this.time += ms;
+  }
+}
+
+describe('pacing', () => {
+  it('paces the pipeline: a fixed rate spaces rows on the clock and sends each before sleeping', async () => {
+    const file = path.join(dir, 'paced.csv');
+    await writeGeneratedCsv(file, { rows: 20, seed: 4 });
+    const clock = new FakeClock();
+    const fake = new FakeProducer();
+    const report = await streamFile({ settings: settings(file, { PRODUCER_RATE: '10' }), producer: fake.asProducer(), logger, clock });
+    assert.equal(report.sent, 20);
+    assert.equal(clock.time - 1000, 1900);
+    // Each wait is a full linger, so nothing sits in a half-filled batch while the producer sleeps.
+    assert.equal(fake.batches.length, 20);
+  });
 
   it('never waits as fast as possible', () => {
     const pacer = new Pacer({ mode: 'max' }, new FakeClock());
@@ -197,5 +223,14 @@ describe('pacing', () => {
     assert.equal(pacer.delayFor(50_000), 0);
     clock.time += 1000;
     assert.equal(pacer.delayFor(130_000), 6000);
+  });
+});
+
+describe('progress', () => {
+  it('draws a bar with share, rate and ETA from the bytes read', () => {
+    const bar = formatBar({ read: 5000, sent: 4990, rejected: 10, bytesRead: 250, totalBytes: 1000 }, 10, 100);
+    assert.match(bar, /^\[#{10}\.{30}\] {2}25\.0% 5,000 rows \(10 rejected\) 500\/s ETA 30s$/);
+    assert.equal(formatDuration(3725), '1h02m');
+    assert.equal(formatDuration(125), '2m05s');
   });
 });
