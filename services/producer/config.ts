@@ -61,6 +61,8 @@ export interface ProducerSettings {
   batchBytes: number;
   /** Seconds between progress log lines when stdout is not a terminal. */
   progressIntervalSeconds: number;
+  /** Skip records starting at or before this line: a rerun after a stop resumes with no duplicate (0: from the start). */
+  resumeAfterLine: number;
   topics: { raw: string; deadLetter: string };
 }
 
@@ -96,6 +98,7 @@ export function readProducerConfig(source: EnvReader | Record<string, string | u
     batchMessages: env.int('PRODUCER_BATCH_MESSAGES', producerDefaults.batchMessages, { min: 1, max: 100_000 }),
     batchBytes: env.int('PRODUCER_BATCH_BYTES', producerDefaults.batchBytes, { min: 1024, max: 64 * 1024 * 1024 }),
     progressIntervalSeconds: env.int('PRODUCER_PROGRESS_INTERVAL_SECONDS', producerDefaults.progressIntervalSeconds, { min: 1 }),
+    resumeAfterLine: env.int('PRODUCER_RESUME_AFTER_LINE', 0, { min: 0 }),
     topics: {
       raw: env.string(topicEnvVars.raw, defaultTopics.raw),
       deadLetter: env.string(topicEnvVars.deadLetter, defaultTopics.deadLetter),
@@ -204,6 +207,7 @@ export function producerEnv(settings: Partial<ProducerSettings>): Record<string,
   set('PRODUCER_BATCH_MESSAGES', settings.batchMessages);
   set('PRODUCER_BATCH_BYTES', settings.batchBytes);
   set('PRODUCER_PROGRESS_INTERVAL_SECONDS', settings.progressIntervalSeconds);
+  if (settings.resumeAfterLine) set('PRODUCER_RESUME_AFTER_LINE', settings.resumeAfterLine);
   set(topicEnvVars.raw, settings.topics?.raw);
   set(topicEnvVars.deadLetter, settings.topics?.deadLetter);
   return env;
@@ -222,6 +226,7 @@ export const producerFlags: Record<string, string> = {
   '--batch-messages': 'PRODUCER_BATCH_MESSAGES',
   '--batch-bytes': 'PRODUCER_BATCH_BYTES',
   '--progress-interval': 'PRODUCER_PROGRESS_INTERVAL_SECONDS',
+  '--resume-after-line': 'PRODUCER_RESUME_AFTER_LINE',
   '--topic': topicEnvVars.raw,
   '--dead-letter-topic': topicEnvVars.deadLetter,
   '--brokers': 'KAFKA_BROKERS',

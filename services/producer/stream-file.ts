@@ -32,6 +32,8 @@ export type StopCause = 'end' | 'signal' | 'kafka' | 'input';
 export interface ProducerReport {
   file: string;
   preset: string;
+  /** Records skipped because they start at or before resumeAfterLine: not counted as read. */
+  skipped: number;
   read: number;
   sent: number;
   rejected: number;
@@ -69,7 +71,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
     rawTopic: settings.topics.raw, deadLetterTopic: settings.topics.deadLetter, batchMessages: settings.batchMessages,
     batchBytes: settings.batchBytes, compression: settings.compression, ...(metrics ? { metrics } : {}),
   });
-  const state = { read: 0, rejectedByReason: {} as Partial<Record<RejectReason, number>>, bytes: 0 };
+  const state = { read: 0, skipped: 0, rejectedByReason: {} as Partial<Record<RejectReason, number>>, bytes: 0 };
   const progress = startProgress(
     () => ({ read: state.read, sent: sender.totals.sent, rejected: sender.totals.rejected, bytesRead: source.bytesRead(), totalBytes: source.totalBytes }),
     { logger, intervalSeconds: settings.progressIntervalSeconds, terminal: options.terminal },
@@ -79,6 +81,10 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   let error: Error | undefined;
   try {
     for await (const item of source.items) {
+      if (item.line <= settings.resumeAfterLine) {
+        state.skipped++;
+        continue;
+      }
       state.read++;
       metrics?.rowsRead.inc();
       metrics?.bytesRead.inc(source.bytesRead() - state.bytes);
@@ -104,8 +110,8 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   }
   const exitCode = stoppedBy === 'kafka' || delivery.failed > 0 ? exitCodes.kafka : stoppedBy === 'input' ? exitCodes.input : exitCodes.ok;
   return {
-    file: settings.file, preset: preset.name, read: state.read, sent: delivery.sent, rejected: delivery.rejected, failed: delivery.failed,
-    rejectedByReason: state.rejectedByReason, deliveredThroughLine: delivery.deliveredThroughLine, stoppedBy,
+    file: settings.file, preset: preset.name, skipped: state.skipped, read: state.read, sent: delivery.sent, rejected: delivery.rejected, failed: delivery.failed,
+    rejectedByReason: state.rejectedByReason, deliveredThroughLine: Math.max(delivery.deliveredThroughLine, settings.resumeAfterLine), stoppedBy,
     ...(error ? { error: error.message } : {}), exitCode,
   };
 }
@@ -167,5 +173,6 @@ function abortableSleep(pacer: Pacer, ms: number, signal: AbortSignal | undefine
 export function formatReport(r: ProducerReport): string {
   const failed = r.failed > 0 ? ` + failed ${r.failed}` : '';
   const reasons = Object.entries(r.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ');
-  return `${r.file}: read ${r.read} = sent ${r.sent} + rejected ${r.rejected}${failed}${reasons ? ` (${reasons})` : ''}; stopped by ${r.stoppedBy}; delivered through line ${r.deliveredThroughLine}`;
+  const skipped = r.skipped > 0 ? `; ${r.skipped} rows before were skipped (resumed)` : '';
+  return `${r.file}: read ${r.read} = sent ${r.sent} + rejected ${r.rejected}${failed}${reasons ? ` (${reasons})` : ''}${skipped}; stopped by ${r.stoppedBy}; delivered through line ${r.deliveredThroughLine}`;
 }

@@ -53,6 +53,7 @@ describe('producer config', () => {
       batchMessages: 100,
       batchBytes: 65536,
       progressIntervalSeconds: 5,
+      resumeAfterLine: 1200,
       topics: { raw: 'raw', deadLetter: 'dlq' },
     };
     const { kafka: _kafka, metricsPort: _port, ...back } = readProducerConfig({ ...base, ...producerEnv(settings) });

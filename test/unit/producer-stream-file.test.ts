@@ -151,6 +151,26 @@ describe('streamFile', () => {
     assert.equal(report.deliveredThroughLine, report.read + 1);
   });
 
+  it('a rerun resuming after the reported line completes the file with no row twice', async () => {
+    const file = path.join(dir, 'resume.csv');
+    await writeGeneratedCsv(file, { rows: 3000, seed: 6, malformedRate: 0.05 });
+    const first = new FakeProducer();
+    const controller = new AbortController();
+    first.onSend = () => controller.abort();
+    const stopped = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '400' }), producer: first.asProducer(), logger, signal: controller.signal });
+    assert.equal(stopped.stoppedBy, 'signal');
+    const second = new FakeProducer();
+    const resumed = await streamFile({
+      settings: settings(file, { PRODUCER_RESUME_AFTER_LINE: String(stopped.deliveredThroughLine) }), producer: second.asProducer(), logger,
+    });
+    assert.equal(resumed.skipped, stopped.read);
+    assert.equal(stopped.read + resumed.read, 3000);
+    const ids = [...first.messages('ecommerce_topic'), ...second.messages('ecommerce_topic')].map((m) => (JSON.parse(String(m.value)) as { eventId: string }).eventId);
+    const lines = [...first.messages('ecommerce_dead_letter'), ...second.messages('ecommerce_dead_letter')].map((m) => String(m.key));
+    assert.equal(new Set([...ids, ...lines]).size, 3000);
+    assert.match(formatReport(resumed), /rows before were skipped/);
+  });
+
   it('stops at a refused batch: exit code 4 and read = sent + rejected + failed', async () => {
     const file = path.join(dir, 'refused.csv');
     await writeGeneratedCsv(file, { rows: 3000, seed: 3 });
