@@ -60,9 +60,9 @@ export function aclLines(stack: MockedStack): string[] {
 }
 
 /** No private key and no password may appear anywhere outside a secret: inputs or outputs. */
-export async function assertNoPlaintextSecrets(stack: MockedStack): Promise<void> {
+export async function assertNoPlaintextSecrets(stack: MockedStack, configuredSecrets: string[] = []): Promise<void> {
   const bundle = await settled(stack.outputs.adminBundle);
-  const passwords = ofType(stack.resources, types.password).length > 0 ? [bundle.password] : [];
+  const passwords = [bundle.password, ...configuredSecrets];
   for (const resource of stack.resources) {
     for (const { path, text } of plaintextStrings(resource.inputs)) {
       assert.doesNotMatch(text, /PRIVATE KEY/, `${resource.type} ${resource.name}: ${path} holds a private key in plaintext`);

@@ -1,4 +1,4 @@
-// Runs the Pulumi program for a checked-in stack file (Pulumi.<stack>.yaml) under
+// Runs the Pulumi program (infra/index.ts) for a checked-in stack file (Pulumi.<stack>.yaml) under
 // pulumi.runtime.setMocks and records every resource it registers, with its inputs. One stack per
 // process: Pulumi's runtime state is global, so each stack has its own test file.
 import * as pulumi from '@pulumi/pulumi';
@@ -56,8 +56,11 @@ export interface MockedStack {
   resources: RecordedResource[];
 }
 
-/** Validates the stack file's config and builds the program under mocks; resolves once every resource registered. */
-export async function buildStackUnderMocks(stack: string, raw: RawStackConfig = readStackFile(stack)): Promise<MockedStack> {
+/**
+ * Loads the program itself (infra/index.ts) for a stack: the stack file's config goes in through
+ * Pulumi's config store, as the CLI would pass it; resolves once every resource registered.
+ */
+export async function buildStackUnderMocks(stack: string, secrets: Record<string, string> = {}, raw: RawStackConfig = readStackFile(stack)): Promise<MockedStack> {
   const resources: RecordedResource[] = [];
   await pulumi.runtime.setMocks({
     newResource: (args) => {
@@ -67,11 +70,20 @@ export async function buildStackUnderMocks(stack: string, raw: RawStackConfig = 
     },
     call: (args) => args.inputs as Record<string, unknown>,
   }, project, stack, false);
-  // Imported only now: the program must see the mocks.
+  const plain = Object.entries(raw).map(([key, value]): [string, string] => [`${project}:${key}`, JSON.stringify(value)]);
+  const secret = Object.entries(secrets).map(([key, value]): [string, string] => [`${project}:${key}`, value]);
+  pulumi.runtime.setAllConfig(Object.fromEntries([...plain, ...secret]), secret.map(([key]) => key));
+  // Imported only now: the program must see the mocks and the config.
+  const program = await import('../../infra/index');
   const { validateStackConfig } = await import('../../infra/config/stack-config');
-  const { buildStack } = await import('../../infra/stack');
   const config = validateStackConfig(raw, { stack, kafkaVersion: kafkaVersion(), repoRoot });
-  const outputs = buildStack(config);
+  const outputs: StackOutputs = {
+    bootstrapServers: program.bootstrapServers,
+    grafanaUrl: program.grafanaUrl,
+    prometheusUrl: program.prometheusUrl,
+    topics: program.topics,
+    adminBundle: program.adminBundle,
+  };
   await settled(outputs.adminBundle);
   await settled(outputs.topics);
   // Resources register asynchronously; wait until the count stops growing.

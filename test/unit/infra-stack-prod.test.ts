@@ -9,7 +9,8 @@ import { buildStackUnderMocks, ofType, settled, type MockedStack } from '../supp
 describe('infra stack (prod, under mocks)', () => {
   let stack: MockedStack;
   before(async () => {
-    stack = await buildStackUnderMocks('prod');
+    // As the prod stack file asks: the Grafana password set with `pulumi config set --secret`.
+    stack = await buildStackUnderMocks('prod', { grafanaAdminPassword: 'prod-grafana-password' });
   });
 
   it('creates three Kafka nodes with their own certificates and volumes, and two consumers', () => {
@@ -59,8 +60,11 @@ describe('infra stack (prod, under mocks)', () => {
     return settled(stack.outputs.bootstrapServers).then((b) => assert.equal(b, '127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094'));
   });
 
-  it('keeps every private key and password secret', async () => {
-    await assertNoPlaintextSecrets(stack);
-    assert.ok(isSecretInput(container(stack, 'grafana').inputs.envs));
+  it('keeps every private key and password secret; a configured secret is used, not generated', async () => {
+    await assertNoPlaintextSecrets(stack, ['prod-grafana-password']);
+    const grafana = container(stack, 'grafana');
+    assert.ok(isSecretInput(grafana.inputs.envs));
+    assert.ok((reveal(grafana.inputs.envs) as string[]).includes('GF_SECURITY_ADMIN_PASSWORD=prod-grafana-password'));
+    assert.equal(ofType(stack.resources, types.password).length, 1, 'only the bundle password is generated');
   });
 });
