@@ -193,7 +193,10 @@ const topicDefaults: Record<TopicRole, { partitions: number; config: Record<stri
   deadLetter: { partitions: 1, config: { 'retention.ms': String(30 * 24 * 3600_000) } },
   late: { partitions: 1, config: { 'retention.ms': String(30 * 24 * 3600_000) } },
   repartition: { partitions: 3, config: { 'retention.ms': String(24 * 3600_000) } },
-  changelog: { partitions: 3, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } },
+  // A window's state (its distinct users and sessions) is one changelog record, and one transaction
+  // writes a partition's dirty windows as one batch: 1 MiB, Kafka's default, is too small for a busy
+  // "overall" window. The broker's fetches cope with batches this size.
+  changelog: { partitions: 3, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'max.message.bytes': String(32 * 1024 * 1024) } },
 };
 
 function readTopics(r: ConfigReader, kafka: KafkaSettings): TopicSettings[] {

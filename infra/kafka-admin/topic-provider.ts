@@ -34,7 +34,9 @@ const sameConfig = (a: Record<string, string>, b: Record<string, string>): boole
 
 export async function createTopic(admin: Admin, topic: TopicState): Promise<void> {
   const created = await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs' own wait retries only LEADER_NOT_AVAILABLE, but a KRaft broker may still answer
+    // UNKNOWN_TOPIC_OR_PARTITION until the new topic's metadata reaches it: wait here instead.
+    waitForLeaders: false,
     topics: [{
       topic: topic.name,
       numPartitions: topic.partitions,
@@ -43,6 +45,24 @@ export async function createTopic(admin: Admin, topic: TopicState): Promise<void
     }],
   });
   if (!created) throw new Error(`topic ${topic.name} already exists: import it (pulumi import) or choose another name`);
+  await waitForLeaders(admin, topic.name, topic.partitions);
+}
+
+async function waitForLeaders(admin: Admin, name: string, partitions: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no metadata yet';
+  while (Date.now() < deadline) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [name] });
+      const led = meta.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+      if (led === partitions) return;
+      last = `${led}/${partitions} partitions have a leader`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`topic ${name} was created but its partitions had no leaders after ${timeoutMs} ms (${last})`);
 }
 
 /** Applies a possible change: more partitions, and the full config map (unset keys return to defaults). */
