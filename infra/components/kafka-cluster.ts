@@ -32,7 +32,7 @@ export class KafkaCluster extends pulumi.ComponentResource {
     const image = new docker.RemoteImage(`${name}-image`, { name: settings.image, keepLocally: true }, { parent: this });
     this.containers = args.brokers.map((tls, i) => {
       const nodeId = i + 1;
-      const volume = new docker.Volume(`${name}-${nodeId}-data`, { name: kafkaVolumeName(args.namePrefix, nodeId) }, { parent: this, retainOnDelete: false });
+      const volume = new docker.Volume(`${name}-${nodeId}-data`, { name: kafkaVolumeName(args.namePrefix, nodeId) }, { parent: this });
       const spec = pulumi.all([args.clusterId, args.caCertPem, tls.certPem, tls.keyPem]).apply(([clusterId, caCertPem, certPem, keyPkcs8Pem]) =>
         renderKafkaContainer({ namePrefix: args.namePrefix, nodeId, kafka: settings, organization: args.organization, clusterId, tls: { caCertPem, certPem, keyPkcs8Pem } }),
       );

@@ -79,10 +79,6 @@ export class ConfigReader {
     return raw;
   }
 
-  optionalString(name: string): string | undefined {
-    return this.has(name) ? this.string(name, '') || undefined : undefined;
-  }
-
   /** Integers arrive as numbers from YAML and as strings from `pulumi config set`; both are accepted. */
   int(name: string, fallback: number, range: { min?: number; max?: number } = {}): number {
     const raw = this.value[name];

@@ -80,8 +80,8 @@ export function aclBindings(rules: AclRule[], topicNames: Record<TopicRole, stri
       return { principal: `User:${rule.principal}`, resourceType: r.type, resourceName, patternType, operation, host: '*', permission: 'Allow' };
     }),
   );
-  const seen = new Set<string>();
-  return bindings.filter((b) => !seen.has(aclBindingKey(b)) && Boolean(seen.add(aclBindingKey(b))));
+  // Overlapping rules (a table from config may repeat itself) must not make two resources of one ACL.
+  return [...new Map(bindings.map((b) => [aclBindingKey(b), b])).values()];
 }
 
 /** A stable, readable identity for a binding: also its Pulumi resource name. */
