@@ -11,14 +11,18 @@ import { aclProvider } from '../../infra/kafka-admin/acl-provider';
 import type { AdminConnection } from '../../infra/kafka-admin/connection';
 import { internalTopicsProvider } from '../../infra/kafka-admin/internal-topics';
 import { topicProvider } from '../../infra/kafka-admin/topic-provider';
+import { validateStackConfig } from '../../infra/config/stack-config';
 import { clientParams } from '../../infra/pki/pki-params';
+import { renderGrafanaContainer, renderPrometheusContainer } from '../../infra/render/monitoring-containers';
 import { aclBindings, leastPrivilegeRules } from '../../infra/security/acl-rules';
 import { defaultTopics } from '../../services/core/topics';
+import { kafkaVersion, repoRoot } from '../../tools/kafka/kafka-runtime';
 import {
   javaAddAndListAcl, javaConsume, javaCreateTopic, javaProduce, javaTransactionalProduce, kcatConsume, kcatProduce,
   kcatVisibleTopics, writeIdentity, type IdentityFiles, type Outcome,
 } from '../support/cli-clients';
 import { opensslExtensions, opensslSubject, TestPki, type IssuedCertificate } from '../support/test-pki';
+import { readStackFile } from '../support/stack-under-mocks';
 import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
 
 /** A certificate of the right CA whose validity ended yesterday (`openssl ca` is the tool that can backdate). */
@@ -136,6 +140,22 @@ describe('security suite: independent clients against the stack\'s broker config
     const visible = await kcatVisibleTopics(bootstrap, id.stranger!, Object.values(defaultTopics));
     rows.push({ client: 'kcat', identity: 'stranger', action: 'list topics', expected: 'ok', actual: Array.isArray(visible) && visible.length === 0 ? 'ok' : `unexpected: sees ${String(visible)}` });
     assert.deepEqual(visible, []);
+  });
+
+  it('monitoring: Prometheus and Grafana listen on 127.0.0.1 only, Grafana refuses anonymous users (rendered specs)', async () => {
+    for (const stack of ['dev', 'prod']) {
+      const config = validateStackConfig(readStackFile(stack), { stack, kafkaVersion: kafkaVersion(), repoRoot });
+      const input = { namePrefix: config.namePrefix, bindAddress: config.kafka.bindAddress, monitoring: config.monitoring, services: config.services };
+      const specs = [renderPrometheusContainer(input), renderGrafanaContainer({ ...input, adminPassword: 'a-generated-secret-of-32-chars!!' })];
+      for (const spec of specs) {
+        await expectOutcome('rendered spec', stack, `${spec.name} published ports`, 'ok', async () =>
+          spec.ports.length > 0 && spec.ports.every((p) => p.ip === '127.0.0.1') ? 'ok' : `unexpected: ${JSON.stringify(spec.ports)}`);
+      }
+      const grafana = specs[1]!.env;
+      await expectOutcome('rendered spec', stack, 'Grafana anonymous access and sign-up', 'ok', async () =>
+        grafana.GF_AUTH_ANONYMOUS_ENABLED === 'false' && grafana.GF_USERS_ALLOW_SIGN_UP === 'false' && grafana.GF_SECURITY_ADMIN_PASSWORD === 'a-generated-secret-of-32-chars!!'
+          ? 'ok' : `unexpected: ${JSON.stringify({ anonymous: grafana.GF_AUTH_ANONYMOUS_ENABLED, signUp: grafana.GF_USERS_ALLOW_SIGN_UP })}`);
+    }
   });
 
   it('admin: can do what the program needs (topics, ACLs)', async () => {
