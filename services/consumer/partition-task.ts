@@ -3,7 +3,7 @@
 // bumps the producer epoch, which aborts whatever a previous owner of the partition left open and
 // fences it from committing again; only then are the committed offset and its metadata read, so
 // they include everything any earlier owner committed.
-import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ConsumerMetrics } from './consumer-metrics';
 
@@ -31,6 +31,8 @@ export async function openTask(ctx: TaskContext, topic: string, partition: numbe
     transactionalId: `${ctx.transactionalIdPrefix}-${topic}-${partition}`,
     idempotent: true,
     maxInFlightRequests: 1,
+    // Output keys go through Kafka's murmur2, as every Java client would place them.
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
   // transaction() runs InitProducerId for the transactional id: the fencing step.
@@ -51,8 +53,7 @@ export interface TransactionContent {
 export async function commitTransaction(ctx: TaskContext, task: PartitionTask, content: TransactionContent): Promise<void> {
   const transaction = await task.producer.transaction();
   try {
-    const topicMessages = content.topicMessages.filter((t) => t.messages.length > 0);
-    if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
+    for (const topicMessages of chunks(content.topicMessages)) await transaction.sendBatch({ topicMessages, acks: -1 });
     if (content.nextOffset) {
       // kafkajs' types omit it, but TxnOffsetCommit carries per-partition metadata and kafkajs sends it.
       const partitionOffset = { partition: task.partition, offset: content.nextOffset.offset.toString(), metadata: content.nextOffset.metadata ?? null };
@@ -66,6 +67,38 @@ export async function commitTransaction(ctx: TaskContext, task: PartitionTask, c
     await transaction.abort().catch((abortError: unknown) => ctx.logger.warn({ err: abortError, partition: task.partition }, 'abort failed (fenced?)'));
     throw error;
   }
+}
+
+/**
+ * The broker limits a partition's record batch to max.message.bytes (1 MiB by default) and one
+ * fetch can fan out to more than that (an event per group key, watermarks, changelog entries):
+ * several sends in the same transaction keep each request's batches well under the limit.
+ */
+export const maxSendBytes = 512 * 1024;
+
+function* chunks(topicMessages: TransactionContent['topicMessages']): Generator<{ topic: string; messages: Message[] }[]> {
+  let chunk: { topic: string; messages: Message[] }[] = [];
+  let bytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    for (const message of messages) {
+      const size = sizeOf(message.key) + sizeOf(message.value) + 64;
+      if (bytes + size > maxSendBytes && bytes > 0) {
+        yield chunk;
+        chunk = [];
+        bytes = 0;
+      }
+      const last = chunk[chunk.length - 1];
+      if (last?.topic === topic) last.messages.push(message);
+      else chunk.push({ topic, messages: [message] });
+      bytes += size;
+    }
+  }
+  if (bytes > 0) yield chunk;
+}
+
+function sizeOf(data: Buffer | string | null | undefined): number {
+  if (data === null || data === undefined) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 }
 
 export async function closeTasks(tasks: Map<number, PartitionTask>, logger: Logger): Promise<void> {

@@ -46,10 +46,7 @@ export function emptyAggregate(kind: WindowKind, key: string, start: number, end
   return { kind, key, start, end, eventsByType, revenueMicros: 0, purchasePriceMicros: 0, users: [], sessions: [], products: {} };
 }
 
-/**
- * Adds an event. Set membership uses arrays for a compact changelog value; the Set views are
- * rebuilt lazily by the engine's cache, so this stays linear in practice.
- */
+/** Adds an event. `seen` mirrors the id arrays as Sets (kept by the engine, rebuilt on restore) for O(1) membership. */
 export function addToAggregate(agg: WindowAggregate, event: EnrichedEvent, seen: { users: Set<string>; sessions: Set<string> }): void {
   agg.eventsByType[event.eventType] += 1;
   if (event.userId !== null && !seen.users.has(event.userId)) {

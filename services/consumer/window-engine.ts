@@ -78,7 +78,7 @@ export class WindowEngine {
       const missed = [];
       for (const bounds of windowsContaining(spec, record.event.eventTime)) {
         if (closeTime(bounds, this.spec.graceMs) <= closedAt) missed.push(bounds);
-        else this.windowFor(spec.kind, record.key, bounds.start, bounds.end).seenAdd(record.event);
+        else this.addTo(spec.kind, record.key, bounds.start, bounds.end, record.event);
       }
       if (missed.length > 0) {
         late.push({ kind: spec.kind, key: record.key, streamTime: record.streamTime, missedWindows: missed, event: record.event });
@@ -144,20 +144,15 @@ export class WindowEngine {
     return Math.min(...active.map((s) => s.streamTime));
   }
 
-  private windowFor(kind: WindowKind, key: string, start: number, end: number): { seenAdd: (event: EnrichedEvent) => void } {
+  private addTo(kind: WindowKind, key: string, start: number, end: number, event: EnrichedEvent): void {
     const id = resultKey(kind, key, start);
     let open = this.windows.get(id);
     if (!open) {
       open = { agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() } };
       this.windows.set(id, open);
     }
-    const window = open;
-    return {
-      seenAdd: (event) => {
-        addToAggregate(window.agg, event, window.seen);
-        this.dirty.add(`w|${id}`);
-      },
-    };
+    addToAggregate(open.agg, event, open.seen);
+    this.dirty.add(`w|${id}`);
   }
 
   private closeThrough(watermark: number): { key: string; result: WindowResult }[] {
