@@ -41,7 +41,10 @@ export class KafkaCluster extends pulumi.ComponentResource {
         { parent: this, dependsOn: [volume] },
       );
     });
-    this.externalBootstrap = pulumi.output(args.brokers.map((_, i) => `${settings.externalHost}:${externalPort(settings, i + 1)}`));
+    // Derived from the containers, so whatever connects through it (the topic and ACL resources)
+    // waits for healthy brokers: children of a component do not inherit the component's dependsOn.
+    const addresses = args.brokers.map((_, i) => `${settings.externalHost}:${externalPort(settings, i + 1)}`);
+    this.externalBootstrap = pulumi.all(this.containers.map((c) => c.id)).apply(() => addresses);
     this.internalBootstrap = pulumi.output(internalBootstrap(settings));
     this.registerOutputs({ externalBootstrap: this.externalBootstrap, internalBootstrap: this.internalBootstrap });
   }
