@@ -7,6 +7,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { loadStackConfig } from '../../infra/config';
 import { StackConfigError } from '../../infra/config/reader';
 import { readStackFile } from '../support/stack-under-mocks';
+import { readdirSync } from 'node:fs';
+import { repoRoot } from '../../tools/kafka/kafka-runtime';
 
 const defaults = { stack: 'test', kafkaVersion: '4.1.1', repoRoot: '/repo' };
 
@@ -21,7 +23,13 @@ function problems(raw: RawStackConfig): string[] {
 }
 
 describe('infra stack config', () => {
-  it('accepts the dev and prod stack files', () => {
+  it('accepts every checked-in stack file', () => {
+    const stacks = readdirSync(repoRoot).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => Boolean(s));
+    assert.ok(stacks.includes('dev') && stacks.includes('prod'), stacks.join(', '));
+    for (const stack of stacks) assert.doesNotThrow(() => validateStackConfig(readStackFile(stack), { ...defaults, stack }), `Pulumi.${stack}.yaml`);
+  });
+
+  it('reads the dev and prod stack files as they say', () => {
     const dev = validateStackConfig(readStackFile('dev'), { ...defaults, stack: 'dev' });
     assert.equal(dev.kafka.brokers, 1);
     assert.equal(dev.kafka.image, 'apache/kafka:4.1.1');
