@@ -1,15 +1,15 @@
 // `npm run produce -- --file data.csv [--rate N | --replay K] [--preset …]`, or in the container with
-// the same settings from PRODUCER_* variables. Exit codes: see exitCodes in stream-file.ts.
+// the same settings from PRODUCER_* variables. Exit codes: exit-codes.ts.
 import { ConfigError } from '../core/env';
 import { createKafka } from '../core/kafka-client';
 import { createLogger } from '../core/logger';
 import { createRegistry, startMetricsServer } from '../core/metrics';
 import { onShutdown } from '../core/shutdown';
 import { flagsToEnv, FlagError, readProducerConfig, type ProducerConfig } from './config';
-import { CsvUnreadableError } from './csv-source';
 import { createEventProducer } from './event-producer';
 import { createProducerMetrics } from './producer-metrics';
-import { checkInput, exitCodes, formatReport, streamFile, type ProducerReport } from './stream-file';
+import { exitCodeFor, exitCodes } from './exit-codes';
+import { checkInput, formatReport, streamFile, type ProducerReport } from './stream-file';
 
 function loadConfig(): ProducerConfig {
   try {
@@ -55,12 +55,6 @@ async function main(): Promise<void> {
     { logger, timeoutMs: 60_000 },
   );
   process.exit(await run);
-}
-
-function exitCodeFor(error: unknown): number {
-  if (error instanceof ConfigError || (error as NodeJS.ErrnoException).code === 'ENOENT') return exitCodes.config;
-  if (error instanceof CsvUnreadableError) return exitCodes.input;
-  return exitCodes.crash;
 }
 
 main().catch((error: unknown) => {

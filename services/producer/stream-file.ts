@@ -6,8 +6,9 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { BatchSender, KafkaDeliveryError } from './batch-sender';
 import type { ProducerSettings } from './config';
-import { openCsv, type CsvItem } from './csv-source';
+import { openCsv, type CsvItem, type CsvSource } from './csv-source';
 import { deadLetterMessage, withRaw } from './dead-letter';
+import { exitCodes } from './exit-codes';
 import { eventKey } from './event-key';
 import { Pacer, systemClock, type Clock } from './pacer';
 import { compilePreset, Rejection, type CompiledPreset, type RejectReason } from './presets';
@@ -46,9 +47,6 @@ export interface ProducerReport {
   exitCode: number;
 }
 
-/** Documented exit codes (README "The producer"). */
-export const exitCodes = { ok: 0, crash: 1, config: 2, input: 3, kafka: 4 } as const;
-
 /** In paced modes a partly filled batch waits at most this long before it is sent anyway. */
 const lingerMs = 100;
 
@@ -71,37 +69,13 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
     rawTopic: settings.topics.raw, deadLetterTopic: settings.topics.deadLetter, batchMessages: settings.batchMessages,
     batchBytes: settings.batchBytes, compression: settings.compression, ...(metrics ? { metrics } : {}),
   });
-  const state = { read: 0, skipped: 0, rejectedByReason: {} as Partial<Record<RejectReason, number>>, bytes: 0 };
+  const state: RunState = { read: 0, skipped: 0, rejectedByReason: {}, bytes: 0 };
   const progress = startProgress(
     () => ({ read: state.read, sent: sender.totals.sent, rejected: sender.totals.rejected, bytesRead: source.bytesRead(), totalBytes: source.totalBytes }),
     { logger, intervalSeconds: settings.progressIntervalSeconds, terminal: options.terminal },
   );
   const row = new RowHandler(settings, preset, sender, new Pacer(settings.pace, options.clock ?? systemClock), options.signal);
-  let stoppedBy: StopCause = 'end';
-  let error: Error | undefined;
-  try {
-    for await (const item of source.items) {
-      if (item.line <= settings.resumeAfterLine) {
-        state.skipped++;
-        continue;
-      }
-      state.read++;
-      metrics?.rowsRead.inc();
-      metrics?.bytesRead.inc(source.bytesRead() - state.bytes);
-      state.bytes = source.bytesRead();
-      const reason = await row.handle(item);
-      if (reason) state.rejectedByReason[reason] = (state.rejectedByReason[reason] ?? 0) + 1;
-      if (options.signal?.aborted) {
-        stoppedBy = 'signal';
-        break;
-      }
-    }
-  } catch (caught) {
-    error = caught as Error;
-    stoppedBy = caught instanceof KafkaDeliveryError ? 'kafka' : 'input';
-  } finally {
-    source.close();
-  }
+  let { stoppedBy, error } = await pump(source, row, state, options);
   const delivery = await sender.flush();
   progress.stop();
   if (sender.error && !error) {
@@ -114,6 +88,40 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
     rejectedByReason: state.rejectedByReason, deliveredThroughLine: Math.max(delivery.deliveredThroughLine, settings.resumeAfterLine), stoppedBy,
     ...(error ? { error: error.message } : {}), exitCode,
   };
+}
+
+interface RunState {
+  read: number;
+  skipped: number;
+  rejectedByReason: Partial<Record<RejectReason, number>>;
+  bytes: number;
+}
+
+/** Feeds records to the row handler until the file ends, a signal stops it, or something fails. */
+async function pump(source: CsvSource, row: RowHandler, state: RunState, options: StreamFileOptions): Promise<{ stoppedBy: StopCause; error?: Error }> {
+  const { settings, metrics, signal } = options;
+  if (signal?.aborted) return { stoppedBy: 'signal' };
+  try {
+    for await (const item of source.items) {
+      if (item.line <= settings.resumeAfterLine) {
+        state.skipped++;
+        continue;
+      }
+      state.read++;
+      metrics?.rowsRead.inc();
+      metrics?.bytesRead.inc(source.bytesRead() - state.bytes);
+      state.bytes = source.bytesRead();
+      const reason = await row.handle(item);
+      if (reason) state.rejectedByReason[reason] = (state.rejectedByReason[reason] ?? 0) + 1;
+      // Checked after the row is queued: a record taken from the file is always delivered.
+      if (signal?.aborted) return { stoppedBy: 'signal' };
+    }
+    return { stoppedBy: 'end' };
+  } catch (error) {
+    return { stoppedBy: error instanceof KafkaDeliveryError ? 'kafka' : 'input', error: error as Error };
+  } finally {
+    source.close();
+  }
 }
 
 /** Turns one CSV item into a queued event or dead letter, waiting for the pacer first. */

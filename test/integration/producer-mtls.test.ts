@@ -12,7 +12,7 @@ import { createAcl } from '../../infra/kafka-admin/acl-provider';
 import { aclBindings, leastPrivilegeRules } from '../../infra/security/acl-rules';
 import { defaultTopics } from '../../services/core/topics';
 import { writeGeneratedCsv } from '../../services/producer/generator';
-import { exitCodes } from '../../services/producer/stream-file';
+import { exitCodes } from '../../services/producer/exit-codes';
 import { consumeUntil } from '../support/consume';
 import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
 

@@ -6,7 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { exitCodes } from '../../services/producer/stream-file';
+import { KafkaJSConnectionError } from 'kafkajs';
+import { ConfigError } from '../../services/core/env';
+import { CsvUnreadableError } from '../../services/producer/csv-source';
+import { exitCodeFor, exitCodes } from '../../services/producer/exit-codes';
 
 const repo = path.join(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-main-'));
@@ -21,6 +24,14 @@ function produce(args: string[], env: Record<string, string> = {}): { status: nu
 }
 
 describe('producer CLI exit codes', () => {
+  it('maps each failure that ends a run early to its code', () => {
+    assert.equal(exitCodeFor(new ConfigError(['x'])), exitCodes.config);
+    assert.equal(exitCodeFor(Object.assign(new Error('no such file'), { code: 'ENOENT' })), exitCodes.config);
+    assert.equal(exitCodeFor(new CsvUnreadableError('f.csv', 7, 'too big')), exitCodes.input);
+    assert.equal(exitCodeFor(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED')), exitCodes.kafka);
+    assert.equal(exitCodeFor(new TypeError('bug')), exitCodes.crash);
+  });
+
   it('exits 2 naming every bad option and variable', () => {
     const { status, stderr } = produce(['--rate', '0', '--preset', 'kaggle'], { PRODUCER_COMPRESSION: 'lz4' });
     assert.equal(status, exitCodes.config);

@@ -15,7 +15,8 @@ import { maxRawChars, type DeadLetterValue } from '../../services/producer/dead-
 import { writeGeneratedCsv } from '../../services/producer/generator';
 import { Pacer, type Clock } from '../../services/producer/pacer';
 import { formatBar, formatDuration } from '../../services/producer/progress';
-import { exitCodes, formatReport, streamFile } from '../../services/producer/stream-file';
+import { exitCodes } from '../../services/producer/exit-codes';
+import { formatReport, streamFile } from '../../services/producer/stream-file';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-stream-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
