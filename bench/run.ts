@@ -1,0 +1,227 @@
+// `npm run bench [-- --rows N]`: the producer, processor and end-to-end benchmarks on the stack's
+// own broker configuration (rendered properties, mutual TLS, ACLs), with Kafka's
+// ProducerPerformance / ConsumerPerformance and kcat measured in the same run on the same broker.
+// Prints one table of ratios with the machine's details and writes it as JSON to bench/results/.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { validateStackConfig, type StackConfig } from '../infra/config/stack-config';
+import { aclProvider } from '../infra/kafka-admin/acl-provider';
+import type { AdminConnection } from '../infra/kafka-admin/connection';
+import { internalTopicsProvider } from '../infra/kafka-admin/internal-topics';
+import { topicProvider } from '../infra/kafka-admin/topic-provider';
+import { renderConsumerContainers, renderProducerContainer, type ServiceContainerInput } from '../infra/render/service-containers';
+import { aclBindings } from '../infra/security/acl-rules';
+import { metricNames } from '../services/core/metric-names';
+import type { TopicRole } from '../services/core/topics';
+import { writeGeneratedCsv } from '../services/producer/generator';
+import { freePorts } from '../tools/kafka/free-port';
+import { kafkaVersion, repoRoot } from '../tools/kafka/kafka-runtime';
+import { readStackFile } from '../test/support/stack-under-mocks';
+import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
+import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance, type ClientProperties, type Throughput } from './anchors';
+
+interface Row { benchmark: string; what: string; result: Throughput; anchor?: string; ratio?: number }
+
+function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1000) throw new Error(`${name} must be an integer ≥ 1000 (got ${process.argv[i + 1]})`);
+  return value;
+}
+
+const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
+
+async function provision(tls: TlsCluster, config: StackConfig, suffix: string): Promise<Record<TopicRole, string>> {
+  const names = Object.fromEntries(config.topics.map((t) => [t.role, `${t.name}${suffix}`])) as Record<TopicRole, string>;
+  const connection: AdminConnection = { brokers: tls.cluster.bootstrap(), ca: tls.pki.ca.certPem, cert: tls.admin.certPem, key: tls.admin.keyPem };
+  for (const t of config.topics) await topicProvider.create({ name: names[t.role], partitions: t.partitions, replicationFactor: t.replicationFactor, config: t.config, connection });
+  for (const binding of aclBindings(config.aclRules, names)) await aclProvider.create({ ...binding, connection });
+  return names;
+}
+
+interface Service { child: ChildProcess; exited: Promise<number | null>; metricsPort: number }
+
+function startService(entry: string, env: Record<string, string>, metricsPort: number, log: string): Service {
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn' };
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr.on('data', (d: Buffer) => writeFileSync(log, d, { flag: 'a' }));
+  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), metricsPort };
+}
+
+async function metricSum(port: number, name: string): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  } catch {
+    return 0;
+  }
+}
+
+async function waitForWindows(consumer: Service, expected: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const emitted = await metricSum(consumer.metricsPort, metricNames.consumer.windowsEmitted);
+    if (emitted >= expected) return Date.now();
+    if (Date.now() > deadline) throw new Error(`the consumer emitted ${emitted} of ${expected} windows within ${timeoutMs / 1000} s`);
+    if (consumer.child.exitCode !== null) throw new Error(`the consumer exited (${consumer.child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const throughput = (records: number, seconds: number, bytes: number): Throughput => ({ records, seconds, recordsPerSecond: records / seconds, megabytesPerSecond: bytes / 1e6 / seconds });
+
+async function main(): Promise<void> {
+  const rows = argValue('--rows', 1_000_000);
+  const config = validateStackConfig(readStackFile('dev'), { stack: 'dev', kafkaVersion: kafkaVersion(), repoRoot });
+  const work = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  let tls: TlsCluster | undefined;
+  const services: Service[] = [];
+  try {
+    say(`generating ${rows} rows`);
+    const csv = path.join(work, 'events.csv');
+    const summary = await writeGeneratedCsv(csv, { rows, seed: 42, eventsPerSecond: 200, outOfOrderMs: 5_000, lateRate: 0.001, lateByMs: 600_000, malformedRate: 0.001 });
+    const settings = config.services.consumer.settings;
+    const raw = config.topics.find((t) => t.role === 'raw')!;
+    say('computing the expected windows (SQL oracle)');
+    const oracle = spawnSync('python3', [path.join(repoRoot, 'test', 'oracle', 'windows_oracle.py'), JSON.stringify({
+      partitions: raw.partitions, tumblingMs: settings.tumblingSizeMs, slidingMs: settings.slidingSizeMs, advanceMs: settings.slidingAdvanceMs,
+      graceMs: settings.graceMs, topN: settings.topN, groupBy: settings.groupBy,
+    })], { input: readFileSync(csv), maxBuffer: 1024 * 1024 * 1024 });
+    if (oracle.status !== 0) throw new Error(`oracle failed: ${String(oracle.stderr)}`);
+    const expectedWindows = (JSON.parse(String(oracle.stdout)) as { windows: unknown[] }).windows.length;
+
+    say('starting the broker (rendered properties, mutual TLS, ACLs)');
+    tls = await startTlsCluster({ nodes: 1 });
+    const cluster = tls.cluster;
+    const adminFiles = { ca: path.join(work, 'ca.pem'), cert: path.join(work, 'admin.pem'), key: path.join(work, 'admin-key.pem'), keystore: path.join(work, 'admin-keystore.pem') };
+    writeFileSync(adminFiles.ca, tls.pki.ca.certPem);
+    writeFileSync(adminFiles.cert, tls.admin.certPem);
+    writeFileSync(adminFiles.key, tls.admin.keyPem);
+    writeFileSync(adminFiles.keystore, `${tls.admin.keyPem.trim()}\n${tls.admin.certPem.trim()}\n`);
+    const javaClient: ClientProperties = { 'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': adminFiles.ca, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': adminFiles.keystore };
+    const kcatClient: ClientProperties = { 'security.protocol': 'ssl', 'ssl.ca.location': adminFiles.ca, 'ssl.certificate.location': adminFiles.cert, 'ssl.key.location': adminFiles.key };
+    const bootstrap = cluster.bootstrap()[0]!;
+
+    // The anchors send the same bytes our producer sends: canonical events as JSON, one per line.
+    const solo = await provision(tls, config, '_solo');
+    const e2e = await provision(tls, config, '_e2e');
+    const anchors = await provision(tls, config, '_anchor');
+    const kcatTopics = await provision(tls, config, '_kcat');
+    await internalTopicsProvider.create({ connection: { brokers: cluster.bootstrap(), ca: tls.pki.ca.certPem, cert: tls.admin.certPem, key: tls.admin.keyPem } });
+    const sample = readFileSync(csv, 'utf8').split('\n').slice(1, 2001).filter(Boolean);
+    const payloadFile = path.join(work, 'payloads.txt');
+    // Canonical events as our producer writes them (same fields, same sizes), from the CSV's first rows.
+    const payloads = sample.map((line, i) => {
+      const [time, eventType, productId, categoryId, categoryCode, brand, price, userId, sessionId] = line.split(',');
+      return JSON.stringify({
+        schemaVersion: 1, eventId: `events.csv:${i + 2}`, eventTime: Date.parse(`${time?.replace(' UTC', 'Z').replace(' ', 'T')}`) || 0, eventType,
+        productId, categoryId: categoryId || null, categoryCode: categoryCode || null, brand: brand || null, price: Number(price) || 0, quantity: 1,
+        userId: userId || null, sessionId: sessionId || null, country: null, source: 'rees46',
+      });
+    });
+    writeFileSync(payloadFile, payloads.join('\n') + '\n');
+    const kcatFile = path.join(work, 'kcat-payloads.txt');
+    writeFileSync(kcatFile, Array.from({ length: Math.ceil(rows / payloads.length) }, () => payloads.join('\n')).join('\n').split('\n').slice(0, rows).join('\n') + '\n');
+    const payloadBytes = Math.round(payloads.reduce((s, p) => s + p.length, 0) / payloads.length);
+
+    const rowsOut: Row[] = [];
+    say('anchor: ProducerPerformance');
+    const pp = await producerPerformance({ bootstrap, topic: anchors.raw, records: rows, payloadFile, payloadBytes, client: javaClient, workDir: work, compression: 'gzip' });
+    rowsOut.push({ benchmark: 'anchor', what: 'Kafka ProducerPerformance (acks=all, idempotent, gzip)', result: pp });
+    say('anchor: ConsumerPerformance');
+    const cp = await consumerPerformance({ bootstrap, topic: anchors.raw, records: rows, client: javaClient, workDir: work });
+    rowsOut.push({ benchmark: 'anchor', what: 'Kafka ConsumerPerformance', result: cp });
+    say('anchor: kcat -P / -C');
+    const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: { ...kcatClient, 'compression.codec': 'gzip' } });
+    rowsOut.push({ benchmark: 'anchor', what: 'kcat -P (acks=all, idempotent, gzip)', result: kp });
+    const kc = await kcatConsume({ bootstrap, topic: kcatTopics.raw, records: rows, client: kcatClient });
+    rowsOut.push({ benchmark: 'anchor', what: 'kcat -C', result: kc });
+
+    const certFiles = (name: string): Record<string, string> => {
+      const cert = tls!.pki.client(name);
+      const at = (file: string, text: string): string => { const p = path.join(work, `${name}-${file}`); writeFileSync(p, text, { mode: 0o600 }); return p; };
+      return { KAFKA_SSL_CA_LOCATION: at('ca.pem', tls!.pki.ca.certPem), KAFKA_SSL_CERTIFICATE_LOCATION: at('cert.pem', cert.certPem), KAFKA_SSL_KEY_LOCATION: at('key.pem', cert.keyPem) };
+    };
+    const producerCerts = certFiles('producer');
+    const consumerCerts = certFiles('consumer');
+    const envFor = (names: Record<TopicRole, string>, group: string): { producer: Record<string, string>; consumer: Record<string, string> } => {
+      const input: ServiceContainerInput = { namePrefix: 'bench', image: 'unused', kafka: config.kafka, services: config.services, topicNames: names, tls: { caCertPem: '', certPem: '', keyPem: '' } };
+      const producer: Record<string, string> = { ...renderProducerContainer(input).env, ...producerCerts, KAFKA_BROKERS: cluster.bootstrap('internal').join(','), PRODUCER_FILE: csv };
+      delete producer.PRODUCER_RATE;
+      const consumer = { ...renderConsumerContainers(input)[0]!.env, ...consumerCerts, KAFKA_BROKERS: cluster.bootstrap('internal').join(','), CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group, CONSUMER_IDLE_TIMEOUT_MS: '1000' };
+      return { producer, consumer };
+    };
+    const csvBytes = summary.bytes;
+
+    say('ours: producer');
+    const solo1 = envFor(solo, 'ecommerce-consumer-bench-solo');
+    const [p1, c1, p2, c2] = await freePorts(4);
+    let started = Date.now();
+    const producer = startService('services/producer/main.ts', solo1.producer, p1!, path.join(work, 'producer.log'));
+    services.push(producer);
+    if ((await producer.exited) !== 0) throw new Error(`the producer failed: ${readFileSync(path.join(work, 'producer.log'), 'utf8').slice(-2000)}`);
+    const producerResult = throughput(rows, (Date.now() - started) / 1000, csvBytes);
+    rowsOut.push({ benchmark: 'producer', what: 'our producer: CSV → ecommerce_topic (mTLS, idempotent, gzip)', result: producerResult, anchor: 'ProducerPerformance', ratio: producerResult.recordsPerSecond / pp.recordsPerSecond });
+    rowsOut.push({ benchmark: 'producer', what: '  the same, against kcat -P', result: producerResult, anchor: 'kcat -P', ratio: producerResult.recordsPerSecond / kp.recordsPerSecond });
+
+    say('ours: processor (raw topic already full)');
+    started = Date.now();
+    const consumer = startService('services/consumer/main.ts', solo1.consumer, c1!, path.join(work, 'consumer.log'));
+    services.push(consumer);
+    const done = await waitForWindows(consumer, expectedWindows, 3_600_000);
+    const events = rows - summary.malformed;
+    const processor = throughput(events, (done - started) / 1000, 0);
+    rowsOut.push({ benchmark: 'processor', what: 'our consumer: raw → windows committed (2 transactional stages)', result: processor, anchor: 'ConsumerPerformance', ratio: processor.recordsPerSecond / cp.recordsPerSecond });
+    consumer.child.kill('SIGTERM');
+    await consumer.exited;
+
+    say('ours: end to end');
+    const both = envFor(e2e, 'ecommerce-consumer-bench-e2e');
+    started = Date.now();
+    const consumer2 = startService('services/consumer/main.ts', both.consumer, c2!, path.join(work, 'consumer-e2e.log'));
+    const producer2 = startService('services/producer/main.ts', both.producer, p2!, path.join(work, 'producer-e2e.log'));
+    services.push(consumer2, producer2);
+    const done2 = await waitForWindows(consumer2, expectedWindows, 3_600_000);
+    const endToEnd = throughput(rows, (done2 - started) / 1000, csvBytes);
+    rowsOut.push({ benchmark: 'end-to-end', what: 'producer start → last window committed', result: endToEnd, anchor: 'ProducerPerformance', ratio: endToEnd.recordsPerSecond / pp.recordsPerSecond });
+    consumer2.child.kill('SIGTERM');
+    await Promise.all([consumer2.exited, producer2.exited]);
+
+    const machine = {
+      cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`,
+      node: process.version, java: spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '', kafka: kafkaVersion(),
+      kcat: spawnSync('kcat', ['-V'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '',
+    };
+    const report = { date: new Date().toISOString(), rows, malformedRows: summary.malformed, expectedWindows, settings: { ...settings, partitions: raw.partitions, idleTimeoutMs: 1000 }, machine, results: rowsOut };
+    const table = formatTable(report.results);
+    process.stdout.write(`\n${rows} generated rows, ${expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n`);
+    const dir = path.join(repoRoot, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${report.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
+    writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ ...report, table }, null, 2));
+  } finally {
+    for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await tls?.cluster.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function formatTable(rows: Row[]): string {
+  const lines = [['benchmark', 'what', 'records', 'seconds', 'records/s', 'MB/s', 'vs anchor', 'ratio']];
+  for (const r of rows) {
+    lines.push([r.benchmark, r.what, String(r.result.records), r.result.seconds.toFixed(1), Math.round(r.result.recordsPerSecond).toLocaleString('en-US'),
+      r.result.megabytesPerSecond ? r.result.megabytesPerSecond.toFixed(1) : '', r.anchor ?? '', r.ratio !== undefined ? r.ratio.toFixed(2) : '']);
+  }
+  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  const fmt = (l: string[]): string => `| ${l.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  return [fmt(lines[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.slice(1).map(fmt)].join('\n');
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
