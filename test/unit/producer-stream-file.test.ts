@@ -14,7 +14,7 @@ import { CsvUnreadableError, isGzipFile, maxRecordBytes, openCsv } from '../../s
 import { maxRawChars, type DeadLetterValue } from '../../services/producer/dead-letter';
 import { writeGeneratedCsv } from '../../services/producer/generator';
 import { Pacer, type Clock } from '../../services/producer/pacer';
-import { formatBar, formatDuration } from '../../services/producer/progress';
+import { formatBar, formatDuration, startProgress } from '../../services/producer/progress';
 import { exitCodes } from '../../services/producer/exit-codes';
 import { formatReport, streamFile } from '../../services/producer/stream-file';
 
@@ -248,6 +248,23 @@ describe('pacing', () => {
 });
 
 describe('progress', () => {
+  it('logs a progress line every interval when there is no terminal', (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const lines: Record<string, unknown>[] = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    let read = 0;
+    const progress = startProgress(() => ({ read, sent: read, rejected: 0, bytesRead: read * 10, totalBytes: 1000 }), { logger: capture, intervalSeconds: 5 });
+    read = 40;
+    t.mock.timers.tick(4999);
+    assert.equal(lines.length, 0);
+    t.mock.timers.tick(1);
+    read = 90;
+    t.mock.timers.tick(5000);
+    progress.stop();
+    t.mock.timers.tick(10_000);
+    assert.deepEqual(lines.map((l) => [l.msg, l.read, l.bytesRead]), [['progress', 40, 400], ['progress', 90, 900]]);
+  });
+
   it('draws a bar with share, rate and ETA from the bytes read', () => {
     const bar = formatBar({ read: 5000, sent: 4990, rejected: 10, bytesRead: 250, totalBytes: 1000 }, 10, 100);
     assert.match(bar, /^\[#{10}\.{30}\] {2}25\.0% 5,000 rows \(10 rejected\) 500\/s ETA 30s$/);
