@@ -38,6 +38,26 @@ export class ConsumerMetrics {
     this.windowEvents = new Counter({ name: names.windowEvents, help: 'Events in emitted tumbling windows by top-level category', labelNames: ['category', 'event_type'], registers });
   }
 
+  private readonly lagPartitions = new Map<string, Set<number>>();
+
+  setLag(topic: string, partition: number, lag: number): void {
+    this.lag.set({ topic, partition: String(partition) }, lag);
+    const partitions = this.lagPartitions.get(topic) ?? new Set();
+    partitions.add(partition);
+    this.lagPartitions.set(topic, partitions);
+  }
+
+  /** After a rebalance: another instance reports the partitions this one lost. */
+  keepLag(topic: string, assigned: readonly number[]): void {
+    const partitions = this.lagPartitions.get(topic);
+    if (!partitions) return;
+    for (const partition of [...partitions]) {
+      if (assigned.includes(partition)) continue;
+      this.lag.remove({ topic, partition: String(partition) });
+      partitions.delete(partition);
+    }
+  }
+
   /** Counts a committed result; category totals come from tumbling windows only, so no event is counted twice. */
   emitted(result: WindowResult): void {
     this.windowsEmitted.inc({ window: result.windowKind });

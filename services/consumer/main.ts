@@ -1,7 +1,7 @@
 // The consumer service: `npm run consume` locally, the same command in its container. Two
 // read-process-write stages in one process (see README "The consumer"): repartition by group key,
 // then event-time windows with state in a changelog, each exactly once through Kafka transactions.
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ConfigError } from '../core/env';
 import { createKafka } from '../core/kafka-client';
@@ -16,8 +16,11 @@ import { WindowStage } from './window-stage';
 async function main(): Promise<void> {
   const logger = createLogger('consumer');
   let config: ConsumerConfig;
+  let kafka: Kafka;
   try {
     config = readConsumerConfig(process.env);
+    // Reads and checks the TLS files (expiry, key matches certificate): a bad file is a config error too.
+    kafka = createKafka(config.kafka, logger);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     logger.fatal(error.message);
@@ -25,7 +28,6 @@ async function main(): Promise<void> {
   }
   const registry = createRegistry('consumer');
   const metrics = new ConsumerMetrics(registry);
-  const kafka = createKafka(config.kafka, logger);
   const admin = kafka.admin();
   await admin.connect();
   const topology = await readTopology(admin, config);

@@ -75,6 +75,7 @@ export class RepartitionStage {
     if (this.openedGeneration === this.generation) return;
     await closeTasks(this.tasks, this.ctx.logger);
     const generation = this.generation;
+    this.ctx.metrics.keepLag(this.config.topics.raw, this.assigned);
     const opened = await Promise.all(this.assigned.map((p) => openTask(this.ctx, this.config.topics.raw, p)));
     for (const task of opened) {
       const streamTime = parseStreamTime(task.committedMetadata);
@@ -91,7 +92,7 @@ export class RepartitionStage {
     if (!task) throw new Error(`raw partition ${batch.partition} fetched but not assigned`);
     const log = this.ctx.logger.child({ topic: batch.topic, partition: batch.partition });
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
-    this.ctx.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+    this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'repartition' });
     this.ctx.metrics.eventsConsumed.inc(messages.length);

@@ -78,6 +78,7 @@ export class WindowStage {
     if (this.openedGeneration === this.generation) return;
     await closeTasks(this.tasks, this.ctx.logger);
     const generation = this.generation;
+    this.ctx.metrics.keepLag(this.config.topics.repartition, this.assigned);
     const ctx = { ...this.ctx, groupId: this.groupId };
     const opened = await Promise.all(this.assigned.map((p) => openTask(ctx, this.config.topics.repartition, p)));
     const state = await readChangelog(this.ctx.kafka, this.ctx.admin, this.ctx.logger, {
@@ -99,7 +100,7 @@ export class WindowStage {
     const task = this.tasks.get(batch.partition);
     if (!task) throw new Error(`repartition partition ${batch.partition} fetched but not assigned`);
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
-    this.ctx.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+    this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'windows' });
     const results: Message[] = [];
@@ -135,6 +136,9 @@ export class WindowStage {
     }
     timer();
     this.recordMetrics(emitted, late, deadLetters.map((d) => d.reason));
+    const log = this.ctx.logger.child({ topic: batch.topic, partition: batch.partition });
+    for (const d of deadLetters) log.warn({ offset: d.message.headers?.['source.offset'], reason: d.reason }, 'invalid repartition record dead-lettered');
+    if (emitted.length > 0) log.debug({ windows: emitted.length, late: late.length }, 'window results committed');
     await payload.heartbeat();
   }
 

@@ -49,3 +49,15 @@ describe('consumer config', () => {
     assert.throws(() => consumerEnv({ groupId: 'has space' }), /CONSUMER_GROUP_ID/);
   });
 });
+
+describe('npm run consume with a bad configuration', () => {
+  it('exits 2 before connecting, naming every bad variable', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const path = await import('node:path');
+    const env: Record<string, string | undefined> = { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', KAFKA_SECURITY_PROTOCOL: 'SSL', WINDOW_TOP_N: '0', LOG_LEVEL: 'info' };
+    delete env.NODE_TEST_CONTEXT;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'services/consumer/main.ts'], { cwd: path.join(__dirname, '..', '..'), env, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 2, run.stdout + run.stderr);
+    for (const name of ['WINDOW_TOP_N', 'KAFKA_SSL_CA_LOCATION is required']) assert.ok(run.stdout.includes(name), `${name} not named in ${run.stdout}`);
+  });
+});

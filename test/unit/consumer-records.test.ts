@@ -99,4 +99,17 @@ describe('result metrics', () => {
     assert.match(text, /consumer_windows_emitted_total\{window="tumbling"\} 2\n/);
     assert.match(text, /consumer_windows_emitted_total\{window="sliding"\} 1\n/);
   });
+
+  it('lag is reported only for the partitions this instance still owns', async () => {
+    const registry = new Registry();
+    const metrics = new ConsumerMetrics(registry);
+    metrics.setLag('raw', 0, 5);
+    metrics.setLag('raw', 1, 7);
+    metrics.setLag('repartition', 0, 3);
+    metrics.keepLag('raw', [1]);
+    const text = await registry.metrics();
+    assert.doesNotMatch(text, /consumer_lag\{topic="raw",partition="0"\}/);
+    assert.match(text, /consumer_lag\{topic="raw",partition="1"\} 7/);
+    assert.match(text, /consumer_lag\{topic="repartition",partition="0"\} 3/);
+  });
 });
