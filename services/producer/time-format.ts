@@ -62,12 +62,22 @@ function compilePattern(format: string, timeZone: string): TimeParser {
   const zone = /\bUTC$|Z$/.test(format) ? 'UTC' : timeZone;
   const compiled = new RegExp(`^${regex}$`);
   const offsetOf = zone === 'UTC' ? () => 0 : zoneOffsetFinder(zone);
-  return (text) => {
+  const parse = (text: string): number | string => {
     const match = compiled.exec(text.trim());
     if (!match) return `time ${JSON.stringify(text)} does not match ${JSON.stringify(format)}`;
     const parts: DateParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, millisecond: 0 };
     groups.forEach((group, i) => (parts[group] = Number(match[i + 1])));
     return toEpoch(parts, text, offsetOf);
+  };
+  // Consecutive rows mostly share their timestamp text (second resolution): remember the last one.
+  let lastText: string | undefined;
+  let lastResult: number | string = 0;
+  return (text) => {
+    if (text !== lastText) {
+      lastText = text;
+      lastResult = parse(text);
+    }
+    return lastResult;
   };
 }
 
