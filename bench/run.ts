@@ -2,24 +2,16 @@
 // own broker configuration (rendered properties, mutual TLS, ACLs), with Kafka's
 // ProducerPerformance / ConsumerPerformance and kcat measured in the same run on the same broker.
 // Prints one table of ratios with the machine's details and writes it as JSON to bench/results/.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { validateStackConfig, type StackConfig } from '../infra/config/stack-config';
-import { aclProvider } from '../infra/kafka-admin/acl-provider';
-import type { AdminConnection } from '../infra/kafka-admin/connection';
-import { internalTopicsProvider } from '../infra/kafka-admin/internal-topics';
-import { topicProvider } from '../infra/kafka-admin/topic-provider';
-import { renderConsumerContainers, renderProducerContainer, type ServiceContainerInput } from '../infra/render/service-containers';
-import { aclBindings } from '../infra/security/acl-rules';
 import { metricNames } from '../services/core/metric-names';
-import type { TopicRole } from '../services/core/topics';
 import { writeGeneratedCsv } from '../services/producer/generator';
 import { freePorts } from '../tools/kafka/free-port';
 import { kafkaVersion, repoRoot } from '../tools/kafka/kafka-runtime';
-import { readStackFile } from '../test/support/stack-under-mocks';
 import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
+import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../tools/local-stack';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance, type ClientProperties, type Throughput } from './anchors';
 
 interface Row { benchmark: string; what: string; result: Throughput; anchor?: string; ratio?: number }
@@ -33,23 +25,6 @@ function argValue(name: string, fallback: number): number {
 
 const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 
-async function provision(tls: TlsCluster, config: StackConfig, suffix: string): Promise<Record<TopicRole, string>> {
-  const names = Object.fromEntries(config.topics.map((t) => [t.role, `${t.name}${suffix}`])) as Record<TopicRole, string>;
-  const connection: AdminConnection = { brokers: tls.cluster.bootstrap(), ca: tls.pki.ca.certPem, cert: tls.admin.certPem, key: tls.admin.keyPem };
-  for (const t of config.topics) await topicProvider.create({ name: names[t.role], partitions: t.partitions, replicationFactor: t.replicationFactor, config: t.config, connection });
-  for (const binding of aclBindings(config.aclRules, names)) await aclProvider.create({ ...binding, connection });
-  return names;
-}
-
-interface Service { child: ChildProcess; exited: Promise<number | null>; metricsPort: number }
-
-function startService(entry: string, env: Record<string, string>, metricsPort: number, log: string): Service {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn' };
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr.on('data', (d: Buffer) => writeFileSync(log, d, { flag: 'a' }));
-  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), metricsPort };
-}
-
 async function metricSum(port: number, name: string): Promise<number> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -59,13 +34,13 @@ async function metricSum(port: number, name: string): Promise<number> {
   }
 }
 
-async function waitForWindows(consumer: Service, expected: number, timeoutMs: number): Promise<number> {
+async function waitForWindows(consumer: Service, metricsPort: number, expected: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const emitted = await metricSum(consumer.metricsPort, metricNames.consumer.windowsEmitted);
+    const emitted = await metricSum(metricsPort, metricNames.consumer.windowsEmitted);
     if (emitted >= expected) return Date.now();
     if (Date.now() > deadline) throw new Error(`the consumer emitted ${emitted} of ${expected} windows within ${timeoutMs / 1000} s`);
-    if (consumer.child.exitCode !== null) throw new Error(`the consumer exited (${consumer.child.exitCode})`);
+    if (consumer.child.exitCode !== null) throw new Error(`the consumer exited (${consumer.child.exitCode}):\n${consumer.log()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -74,7 +49,7 @@ const throughput = (records: number, seconds: number, bytes: number): Throughput
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
-  const config = validateStackConfig(readStackFile('dev'), { stack: 'dev', kafkaVersion: kafkaVersion(), repoRoot });
+  const config = loadStack('dev');
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   let tls: TlsCluster | undefined;
   const services: Service[] = [];
@@ -105,11 +80,10 @@ async function main(): Promise<void> {
     const bootstrap = cluster.bootstrap()[0]!;
 
     // The anchors send the same bytes our producer sends: canonical events as JSON, one per line.
-    const solo = await provision(tls, config, '_solo');
-    const e2e = await provision(tls, config, '_e2e');
-    const anchors = await provision(tls, config, '_anchor');
-    const kcatTopics = await provision(tls, config, '_kcat');
-    await internalTopicsProvider.create({ connection: { brokers: cluster.bootstrap(), ca: tls.pki.ca.certPem, cert: tls.admin.certPem, key: tls.admin.keyPem } });
+    const solo = await provisionTopicsAndAcls(tls, config, '_solo');
+    const e2e = await provisionTopicsAndAcls(tls, config, '_e2e');
+    const anchors = await provisionTopicsAndAcls(tls, config, '_anchor');
+    const kcatTopics = await provisionTopicsAndAcls(tls, config, '_kcat');
     const sample = readFileSync(csv, 'utf8').split('\n').slice(1, 2001).filter(Boolean);
     const payloadFile = path.join(work, 'payloads.txt');
     // Canonical events as our producer writes them (same fields, same sizes), from the CSV's first rows.
@@ -139,19 +113,12 @@ async function main(): Promise<void> {
     const kc = await kcatConsume({ bootstrap, topic: kcatTopics.raw, records: rows, client: kcatClient });
     rowsOut.push({ benchmark: 'anchor', what: 'kcat -C', result: kc });
 
-    const certFiles = (name: string): Record<string, string> => {
-      const cert = tls!.pki.client(name);
-      const at = (file: string, text: string): string => { const p = path.join(work, `${name}-${file}`); writeFileSync(p, text, { mode: 0o600 }); return p; };
-      return { KAFKA_SSL_CA_LOCATION: at('ca.pem', tls!.pki.ca.certPem), KAFKA_SSL_CERTIFICATE_LOCATION: at('cert.pem', cert.certPem), KAFKA_SSL_KEY_LOCATION: at('key.pem', cert.keyPem) };
-    };
-    const producerCerts = certFiles('producer');
-    const consumerCerts = certFiles('consumer');
-    const envFor = (names: Record<TopicRole, string>, group: string): { producer: Record<string, string>; consumer: Record<string, string> } => {
-      const input: ServiceContainerInput = { namePrefix: 'bench', image: 'unused', kafka: config.kafka, services: config.services, topicNames: names, tls: { caCertPem: '', certPem: '', keyPem: '' } };
-      const producer: Record<string, string> = { ...renderProducerContainer(input).env, ...producerCerts, KAFKA_BROKERS: cluster.bootstrap('internal').join(','), PRODUCER_FILE: csv };
-      delete producer.PRODUCER_RATE;
-      const consumer = { ...renderConsumerContainers(input)[0]!.env, ...consumerCerts, KAFKA_BROKERS: cluster.bootstrap('internal').join(','), CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group, CONSUMER_IDLE_TIMEOUT_MS: '1000' };
-      return { producer, consumer };
+    const envFor = (names: TopicNames, group: string): { producer: Record<string, string>; consumer: Record<string, string> } => {
+      const envs = serviceEnvs(tls!, config, names, work);
+      const producer: Record<string, string> = { ...envs.producer, PRODUCER_FILE: csv, LOG_LEVEL: 'warn' };
+      delete producer.PRODUCER_RATE; // as fast as the broker allows
+      // Windows close 1 s after the input ends (not the stack's 30 s), so the clock stops at the work.
+      return { producer, consumer: { ...envs.consumers[0]!, CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group, CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' } };
     };
     const csvBytes = summary.bytes;
 
@@ -159,35 +126,33 @@ async function main(): Promise<void> {
     const solo1 = envFor(solo, 'ecommerce-consumer-bench-solo');
     const [p1, c1, p2, c2] = await freePorts(4);
     let started = Date.now();
-    const producer = startService('services/producer/main.ts', solo1.producer, p1!, path.join(work, 'producer.log'));
+    const producer = startService('producer', { ...solo1.producer, METRICS_PORT: String(p1) }, path.join(work, 'producer.log'));
     services.push(producer);
-    if ((await producer.exited) !== 0) throw new Error(`the producer failed: ${readFileSync(path.join(work, 'producer.log'), 'utf8').slice(-2000)}`);
+    if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.log()}`);
     const producerResult = throughput(rows, (Date.now() - started) / 1000, csvBytes);
     rowsOut.push({ benchmark: 'producer', what: 'our producer: CSV → ecommerce_topic (mTLS, idempotent, gzip)', result: producerResult, anchor: 'ProducerPerformance', ratio: producerResult.recordsPerSecond / pp.recordsPerSecond });
     rowsOut.push({ benchmark: 'producer', what: '  the same, against kcat -P', result: producerResult, anchor: 'kcat -P', ratio: producerResult.recordsPerSecond / kp.recordsPerSecond });
 
     say('ours: processor (raw topic already full)');
     started = Date.now();
-    const consumer = startService('services/consumer/main.ts', solo1.consumer, c1!, path.join(work, 'consumer.log'));
+    const consumer = startService('consumer', { ...solo1.consumer, METRICS_PORT: String(c1) }, path.join(work, 'consumer.log'));
     services.push(consumer);
-    const done = await waitForWindows(consumer, expectedWindows, 3_600_000);
+    const done = await waitForWindows(consumer, c1!, expectedWindows, 3_600_000);
     const events = rows - summary.malformed;
     const processor = throughput(events, (done - started) / 1000, 0);
     rowsOut.push({ benchmark: 'processor', what: 'our consumer: raw → windows committed (2 transactional stages)', result: processor, anchor: 'ConsumerPerformance', ratio: processor.recordsPerSecond / cp.recordsPerSecond });
-    consumer.child.kill('SIGTERM');
-    await consumer.exited;
+    await stopService(consumer);
 
     say('ours: end to end');
     const both = envFor(e2e, 'ecommerce-consumer-bench-e2e');
     started = Date.now();
-    const consumer2 = startService('services/consumer/main.ts', both.consumer, c2!, path.join(work, 'consumer-e2e.log'));
-    const producer2 = startService('services/producer/main.ts', both.producer, p2!, path.join(work, 'producer-e2e.log'));
+    const consumer2 = startService('consumer', { ...both.consumer, METRICS_PORT: String(c2) }, path.join(work, 'consumer-e2e.log'));
+    const producer2 = startService('producer', { ...both.producer, METRICS_PORT: String(p2) }, path.join(work, 'producer-e2e.log'));
     services.push(consumer2, producer2);
-    const done2 = await waitForWindows(consumer2, expectedWindows, 3_600_000);
+    const done2 = await waitForWindows(consumer2, c2!, expectedWindows, 3_600_000);
     const endToEnd = throughput(rows, (done2 - started) / 1000, csvBytes);
     rowsOut.push({ benchmark: 'end-to-end', what: 'producer start → last window committed', result: endToEnd, anchor: 'ProducerPerformance', ratio: endToEnd.recordsPerSecond / pp.recordsPerSecond });
-    consumer2.child.kill('SIGTERM');
-    await Promise.all([consumer2.exited, producer2.exited]);
+    await Promise.all([stopService(consumer2), producer2.exited]);
 
     const machine = {
       cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`,

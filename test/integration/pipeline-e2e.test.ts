@@ -5,28 +5,22 @@
 // rows goes in; what comes out of processed_ecommerce_topic (read_committed) must equal an oracle
 // that computes the same windows from the CSV in SQL, sharing no code with the services.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
-import { validateStackConfig, type StackConfig } from '../../infra/config/stack-config';
-import { aclProvider } from '../../infra/kafka-admin/acl-provider';
-import type { AdminConnection } from '../../infra/kafka-admin/connection';
-import { internalTopicsProvider } from '../../infra/kafka-admin/internal-topics';
-import { topicProvider } from '../../infra/kafka-admin/topic-provider';
+import type { StackConfig } from '../../infra/config/stack-config';
 import { renderPrometheusConfig } from '../../infra/render/prometheus-config';
-import { renderConsumerContainers, renderProducerContainer, serviceScrapeTargets, serviceTlsPaths, type ServiceContainerInput } from '../../infra/render/service-containers';
-import { aclBindings } from '../../infra/security/acl-rules';
-import type { TopicRole } from '../../services/core/topics';
+import { serviceScrapeTargets } from '../../infra/render/service-containers';
 import { writeGeneratedCsv, type GenerateSummary } from '../../services/producer/generator';
 import { freePorts } from '../../tools/kafka/free-port';
-import { kafkaVersion, repoRoot } from '../../tools/kafka/kafka-runtime';
+import { repoRoot } from '../../tools/kafka/kafka-runtime';
+import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../../tools/local-stack';
 import { readAll, waitFor } from '../support/consumer-run';
 import { deadPanels, formatResults, waitForLiveDashboards, type QueryResult } from '../support/dashboard-queries';
 import { PrometheusServer } from '../support/prometheus-server';
-import { readStackFile } from '../support/stack-under-mocks';
 import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
 
 interface OracleWindow {
@@ -37,19 +31,6 @@ interface OracleWindow {
 }
 interface Oracle { rows: number; rejected: number; rejectedByReason: Record<string, number>; lateRecords: number; watermark: number; windows: OracleWindow[] }
 
-interface Service { child: ChildProcess; exited: Promise<number | null>; logFile: string }
-
-function startService(entry: string, env: Record<string, string>, logFile: string): Service {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
-  delete childEnv.NODE_TEST_CONTEXT; // a service, not part of this test run
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = createWriteStream(logFile, { flags: 'a' });
-  child.stdout.pipe(out, { end: false });
-  child.stderr.pipe(out, { end: false });
-  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), logFile };
-}
-
-const tail = (file: string, lines = 40): string => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)');
 const close = (a: number | null, b: number | null, tolerance: number): boolean => (a === null || b === null ? a === b : Math.abs(a - b) <= tolerance);
 
 describe('end to end: the dev stack\'s pipeline on real components equals the SQL oracle', () => {
@@ -63,18 +44,14 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
   let consumer: Service | undefined;
   let generated: GenerateSummary;
   let oracle: Oracle;
-  let topicNames: Record<TopicRole, string>;
+  let topicNames: TopicNames;
   let liveDashboards: Promise<QueryResult[]>;
   const csv = path.join(dir, 'events.csv');
 
   before(async () => {
-    config = validateStackConfig(readStackFile('dev'), { stack: 'dev', kafkaVersion: kafkaVersion(), repoRoot });
-    topicNames = Object.fromEntries(config.topics.map((t) => [t.role, t.name])) as Record<TopicRole, string>;
+    config = loadStack('dev');
     tls = await startTlsCluster({ nodes: config.kafka.brokers });
-    const connection: AdminConnection = { brokers: tls.cluster.bootstrap(), ca: tls.pki.ca.certPem, cert: tls.admin.certPem, key: tls.admin.keyPem };
-    for (const topic of config.topics) await topicProvider.create({ name: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, config: topic.config, connection });
-    for (const binding of aclBindings(config.aclRules, topicNames)) await aclProvider.create({ ...binding, connection });
-    await internalTopicsProvider.create({ connection });
+    topicNames = await provisionTopicsAndAcls(tls, config);
     kafka = tls.cluster.kafka();
     admin = kafka.admin();
     await admin.connect();
@@ -93,60 +70,41 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
 
     // The containers' environment, as the stack renders it; only what a host process must see
     // differently changes: file locations, broker addresses, metrics ports, and the dataset.
-    const files = (name: string, cert: { certPem: string; keyPem: string }): Record<string, string> => {
-      const at = (file: string, text: string): string => {
-        const p = path.join(dir, `${name}-${file}`);
-        writeFileSync(p, text, { mode: 0o600 });
-        return p;
-      };
-      return { KAFKA_SSL_CA_LOCATION: at('ca.pem', tls.pki.ca.certPem), KAFKA_SSL_CERTIFICATE_LOCATION: at('cert.pem', cert.certPem), KAFKA_SSL_KEY_LOCATION: at('key.pem', cert.keyPem) };
-    };
-    const input: ServiceContainerInput = {
-      namePrefix: config.namePrefix, image: 'unused', kafka: config.kafka, services: config.services, topicNames,
-      tls: { caCertPem: tls.pki.ca.certPem, certPem: '', keyPem: '' },
-    };
-    const producerSpec = renderProducerContainer(input);
-    const consumerSpec = renderConsumerContainers(input)[0]!;
-    assert.equal(producerSpec.env.KAFKA_SSL_KEY_LOCATION, serviceTlsPaths.key);
+    const envs = serviceEnvs(tls, config, topicNames, dir);
+    assert.equal(envs.consumers.length, 1, 'the dev stack runs one consumer');
     const [producerPort, consumerPort] = await freePorts(2);
-    const hostBrokers = tls.cluster.bootstrap('internal').join(',');
 
     const targets = serviceScrapeTargets(config.services).map((t) => ({ job: t.job, targets: [`127.0.0.1:${t.job === 'producer' ? producerPort : consumerPort}`] }));
     prometheus = await PrometheusServer.start(renderPrometheusConfig({ scrapeIntervalSeconds: 1, targets }));
 
     // Someone with write access (the producer's identity, not our producer) writes a message that
     // is not an event: the consumer must dead-letter it and carry on.
-    const producerCert = tls.pki.client('producer');
-    const rogue = tls.cluster.kafka({ ssl: tls.pki.kafkaJsSsl(producerCert) }).producer();
+    const rogue = tls.cluster.kafka({ ssl: tls.pki.kafkaJsSsl(tls.pki.client('producer')) }).producer();
     await rogue.connect();
     await rogue.send({ topic: topicNames.raw, messages: [{ key: 'rogue', value: 'not json at all' }] }).finally(() => rogue.disconnect());
 
     // 2000 rows/s: about 20 s of work, so Prometheus sees every rate while the services run.
-    const producerEnv = { ...producerSpec.env, ...files('producer', producerCert), KAFKA_BROKERS: hostBrokers, METRICS_PORT: String(producerPort), PRODUCER_FILE: csv, PRODUCER_RATE: '2000' };
-    producer = startService('services/producer/main.ts', producerEnv, path.join(dir, 'producer.log'));
-    consumer = startService('services/consumer/main.ts', { ...consumerSpec.env, ...files('consumer', tls.pki.client('consumer')), KAFKA_BROKERS: hostBrokers, METRICS_PORT: String(consumerPort) }, path.join(dir, 'consumer.log'));
+    producer = startService('producer', { ...envs.producer, METRICS_PORT: String(producerPort), PRODUCER_FILE: csv, PRODUCER_RATE: '2000' }, path.join(dir, 'producer.log'));
+    consumer = startService('consumer', { ...envs.consumers[0]!, METRICS_PORT: String(consumerPort) }, path.join(dir, 'consumer.log'));
     liveDashboards = waitForLiveDashboards(prometheus.url, { macros: { rateInterval: '10s', range: '1h' }, timeoutMs: 90_000 });
   });
 
   after(async () => {
-    for (const service of [producer, consumer]) {
-      if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGTERM');
-      await service?.exited;
-    }
+    for (const service of [producer, consumer]) if (service) await stopService(service);
     await admin?.disconnect().catch(() => undefined);
     await prometheus?.stop();
     await tls?.cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const explain = (): string => `--- producer ---\n${tail(producer!.logFile)}\n--- consumer ---\n${tail(consumer!.logFile)}`;
+  const explain = (): string => `--- producer ---\n${producer!.log()}\n--- consumer ---\n${consumer!.log()}`;
 
   it('accounts for every row: read = sent + rejected, rejects on the dead-letter topic with reasons', async () => {
     const code = await producer!.exited;
     assert.equal(code, 0, explain());
     assert.equal(oracle.rows, generated.rows);
     assert.equal(oracle.rejected, generated.malformed, 'the oracle and the generator disagree on malformed rows');
-    const summary = /read (\d+) = sent (\d+) \+ rejected (\d+)/.exec(readFileSync(producer!.logFile, 'utf8'));
+    const summary = /read (\d+) = sent (\d+) \+ rejected (\d+)/.exec(producer!.log(1000));
     assert.ok(summary, `no summary line in the producer's output:\n${explain()}`);
     assert.deepEqual(summary.slice(1).map(Number), [oracle.rows, oracle.rows - oracle.rejected, oracle.rejected]);
     let dead: Awaited<ReturnType<typeof readAll>> = [];
