@@ -101,6 +101,36 @@ function sizeOf(data: Buffer | string | null | undefined): number {
   return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 }
 
+/**
+ * A task's producer was fenced: a newer owner of its partition exists, so this instance missed a
+ * rebalance (a long pause, a network split). Like Kafka Streams' TaskMigratedException the answer
+ * is to rejoin the group, and kafkajs rejoins on an error of this `type`; retrying the batch as-is
+ * would only re-fence the rightful owner.
+ */
+export class TaskMigratedError extends Error {
+  readonly type = 'REBALANCE_IN_PROGRESS';
+  constructor(topic: string, partition: number, reason: string) {
+    super(`${topic}/${partition} has a newer owner (${reason}); rejoining the group`);
+    this.name = 'TaskMigratedError';
+  }
+}
+
+const fencedTypes = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
+
+/** Whether an error (or any error it wraps) says the producer was fenced. */
+export function isFenced(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (fencedTypes.has(String((e as { type?: unknown }).type))) return true;
+  }
+  return false;
+}
+
+/** What a stage throws when a transaction failed: a rejoin if fenced, the error itself otherwise. */
+export function transactionFailure(task: PartitionTask, error: unknown): Error {
+  if (isFenced(error)) return new TaskMigratedError(task.topic, task.partition, error instanceof Error ? error.message : String(error));
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export async function closeTasks(tasks: Map<number, PartitionTask>, logger: Logger): Promise<void> {
   await Promise.all([...tasks.values()].map((task) => task.producer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'producer disconnect failed'))));
   tasks.clear();

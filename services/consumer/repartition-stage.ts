@@ -6,7 +6,7 @@
 import type { Consumer, EachBatchPayload, Message } from 'kafkajs';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
-import { closeTasks, commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
+import { closeTasks, commitTransaction, deadLetterMessage, openTask, transactionFailure, isFenced, TaskMigratedError, type PartitionTask, type TaskContext } from './partition-task';
 import { partitionFor, repartitionBatch, watermark } from './repartitioner';
 import { SerialQueue } from './serial-queue';
 
@@ -89,7 +89,7 @@ export class RepartitionStage {
     if (payload.isStale()) return;
     await this.syncTasks();
     const task = this.tasks.get(batch.partition);
-    if (!task) throw new Error(`raw partition ${batch.partition} fetched but not assigned`);
+    if (!task) throw new TaskMigratedError(batch.topic, batch.partition, 'fetched without a task');
     const log = this.ctx.logger.child({ topic: batch.topic, partition: batch.partition });
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
     this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
@@ -110,7 +110,7 @@ export class RepartitionStage {
       });
     } catch (error) {
       this.dropTasks();
-      throw error;
+      throw transactionFailure(task, error);
     }
     timer();
     task.streamTime = out.streamTime;
@@ -145,7 +145,10 @@ export class RepartitionStage {
       try {
         await commitTransaction(this.ctx, task, { topicMessages: [{ topic: this.config.topics.repartition, messages: this.watermarks(task.partition, task.streamTime, true) }] });
       } catch (error) {
-        this.dropTasks();
+        // Fenced: forget the task, so its partition's next batch makes this instance rejoin.
+        if (isFenced(error)) this.tasks.delete(task.partition);
+        else this.dropTasks();
+        await task.producer.disconnect().catch(() => undefined);
         throw error;
       }
       task.idleSent = true;

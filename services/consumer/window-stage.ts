@@ -6,7 +6,7 @@ import type { Consumer, EachBatchPayload, Message } from 'kafkajs';
 import { readChangelog } from './changelog-reader';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
-import { closeTasks, commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
+import { closeTasks, commitTransaction, deadLetterMessage, openTask, transactionFailure, TaskMigratedError, type PartitionTask, type TaskContext } from './partition-task';
 import { parseRepartitionRecord } from './repartition-records';
 import { SerialQueue } from './serial-queue';
 import type { WindowResult } from './window-aggregate';
@@ -98,7 +98,7 @@ export class WindowStage {
     if (payload.isStale()) return;
     await this.syncTasks();
     const task = this.tasks.get(batch.partition);
-    if (!task) throw new Error(`repartition partition ${batch.partition} fetched but not assigned`);
+    if (!task) throw new TaskMigratedError(batch.topic, batch.partition, 'fetched without a task');
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
     this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
@@ -132,7 +132,7 @@ export class WindowStage {
     } catch (error) {
       // The engine already holds the batch: only the changelog knows the committed state.
       this.openedGeneration = -1;
-      throw error;
+      throw transactionFailure(task, error);
     }
     timer();
     this.recordMetrics(emitted, late, deadLetters.map((d) => d.reason));

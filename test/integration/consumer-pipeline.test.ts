@@ -183,4 +183,28 @@ describe('consumer service on a real broker', () => {
     assert.equal(await stopConsumer(second, 'SIGTERM'), 0);
     await assertCommittedEqualsOracle(topics, expected);
   });
+
+  it('an instance paused past its session timeout comes back as a zombie: fenced, committed output identical to the oracle', { timeout: 180_000 }, async () => {
+    const raw = withSentinels(dataset(404, 1200));
+    const expected = expectedOf(raw);
+    const { topics, env } = await setUp('zombie', raw, 'sentinels');
+    await produceRaw(kafka, topics.raw, slice(raw, 0, 3));
+    const zombie = start(env, 'zombie-a');
+    await waitFor('the first instance to process', async () => (await readAll(kafka, admin, topics.processed)).length > 0, 60_000);
+    await produceRaw(kafka, topics.raw, slice(raw, 1, 3));
+    zombie.child.kill('SIGSTOP');
+    const successor = start(env, 'zombie-b');
+    try {
+      await waitFor('the successor to own every window partition', async () => /"stage":"windows","partitions":\[0,1,2,3\]/.test(successor.log()), 60_000);
+    } finally {
+      zombie.child.kill('SIGCONT');
+    }
+    await produceRaw(kafka, topics.raw, slice(raw, 2, 3));
+    await waitForResults(topics, expected.results.size, () => [zombie, successor], 120_000);
+    assert.equal(await stopConsumer(zombie, 'SIGTERM'), 0);
+    assert.equal(await stopConsumer(successor, 'SIGTERM'), 0);
+    await assertCommittedEqualsOracle(topics, expected);
+    // Paused with a batch in hand, it resumed into a transaction its successor had fenced.
+    assert.match(zombie.log(), /has a newer owner/, 'the paused instance was fenced and rejoined');
+  });
 });
