@@ -113,3 +113,18 @@ describe('result metrics', () => {
     assert.match(text, /consumer_lag\{topic="repartition",partition="0"\} 3/);
   });
 });
+
+describe('fencing', () => {
+  it('a fenced transaction becomes a rejoin (kafkajs rejoins on REBALANCE_IN_PROGRESS); other failures stay themselves', async () => {
+    const { transactionFailure, TaskMigratedError } = await import('../../services/consumer/partition-task');
+    const task = { topic: 'raw', partition: 3 } as Parameters<typeof transactionFailure>[0];
+    const protocol = Object.assign(new Error('Producer attempted an operation with an old epoch'), { type: 'INVALID_PRODUCER_EPOCH' });
+    const wrapped = new Error('KafkaJSNonRetriableError', { cause: protocol });
+    const migrated = transactionFailure(task, wrapped);
+    assert.ok(migrated instanceof TaskMigratedError);
+    assert.equal(migrated.type, 'REBALANCE_IN_PROGRESS');
+    assert.match(migrated.message, /raw\/3 has a newer owner/);
+    const other = new Error('broker down');
+    assert.equal(transactionFailure(task, other), other);
+  });
+});
