@@ -4,7 +4,7 @@
 // where a host process must differ (file locations, broker addresses, metrics ports). Used by
 // `npm run local`, the end-to-end test and the benchmark.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { validateStackConfig, type StackConfig } from '../infra/config/stack-config';
 import { aclProvider } from '../infra/kafka-admin/acl-provider';
@@ -19,6 +19,8 @@ import type { TlsCluster } from '../test/support/tls-cluster';
 import { kafkaVersion, repoRoot } from './kafka/kafka-runtime';
 
 export type TopicNames = Record<TopicRole, string>;
+
+const watchdogScript = path.join(__dirname, 'kafka', 'watchdog.sh');
 
 export function loadStack(stack: string): StackConfig {
   return validateStackConfig(readStackFile(stack), { stack, kafkaVersion: kafkaVersion(), repoRoot });
@@ -81,15 +83,15 @@ export interface Service {
   log(lines?: number): string;
 }
 
-/** Starts a service entry point (services/<name>/main.ts) as a child process, output to a log file (stderr optionally shown too). */
-export function startService(entry: 'producer' | 'consumer', env: Record<string, string>, logFile: string, options: { showStderr?: boolean; name?: string } = {}): Service {
+/** Starts a service entry point (services/<name>/main.ts) as a child process, its output to a log file. */
+export function startService(entry: 'producer' | 'consumer', env: Record<string, string>, logFile: string, options: { name?: string } = {}): Service {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   delete childEnv.NODE_TEST_CONTEXT; // a service, not part of a test run
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${entry}/main.ts`], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = createWriteStream(logFile, { flags: 'a' });
-  child.stdout.pipe(out, { end: false });
-  child.stderr.pipe(out, { end: false });
-  if (options.showStderr) child.stderr.pipe(process.stderr, { end: false });
+  // Under the harness's watchdog: if this process dies, even by SIGKILL, the service goes too.
+  const pidFile = `${logFile}.pid`;
+  const child = spawn('bash', [watchdogScript, String(process.pid), pidFile, logFile, pidFile, '--', process.execPath, '--import', 'tsx', `services/${entry}/main.ts`], {
+    cwd: repoRoot, env: childEnv, stdio: 'ignore',
+  });
   return {
     name: options.name ?? entry,
     child,

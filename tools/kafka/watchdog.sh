@@ -9,7 +9,8 @@ shift 5
 "$@" >>"$log" 2>&1 &
 child=$!
 echo "$child" >"$pidfile"
-trap 'kill -TERM $child 2>/dev/null; wait $child; exit 143' TERM INT
+# A stop request goes to the command, whose own exit code (0 after a graceful stop) becomes ours.
+trap 'kill -TERM $child 2>/dev/null; wait $child; exit $?' TERM INT
 while kill -0 "$owner" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done
 if kill -0 "$child" 2>/dev/null; then
   kill -KILL "$child" 2>/dev/null
