@@ -104,6 +104,22 @@ describe('infra: topics and ACLs as resources, on a 3-node quorum with TLS every
     await topicProvider.delete!('infra-orders', topic());
   }));
 
+  it('the prod shape survives a broker stop: acks=all writes with min.insync.replicas=2 go on with two of three nodes', guarded(async () => {
+    const durable = topic({ name: 'infra-durable', partitions: 3 });
+    await topicProvider.create(durable);
+    // A controlled shutdown hands leadership over first; a crash is the harness's and the services' tests' business.
+    await tls.cluster.stopNode(3);
+    try {
+      const producer = tls.cluster.kafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      await producer.send({ topic: 'infra-durable', acks: -1, messages: Array.from({ length: 30 }, (_, i) => ({ key: String(i), value: 'v' })) });
+      await producer.disconnect();
+    } finally {
+      await tls.cluster.restartNode(3);
+    }
+    await topicProvider.delete!('infra-durable', durable);
+  }));
+
   function guarded(body: () => Promise<void>): () => Promise<void> {
     return () => tls.cluster.guard(body)();
   }
