@@ -7,6 +7,7 @@ import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 import type { Compression } from './config';
 import type { RejectReason } from './presets';
 import type { ProducerMetrics } from './producer-metrics';
+import { VerifiedSender, type PartitionCounter } from './verified-send';
 
 export interface BatchSenderOptions {
   rawTopic: string;
@@ -14,6 +15,7 @@ export interface BatchSenderOptions {
   batchMessages: number;
   batchBytes: number;
   compression: Compression;
+  partitionCount: PartitionCounter;
   metrics?: ProducerMetrics;
   now?: () => number;
 }
@@ -50,8 +52,10 @@ export class BatchSender {
   private failure: KafkaDeliveryError | undefined;
   private readonly now: () => number;
   private readonly compression: CompressionTypes;
+  private readonly sender: VerifiedSender;
 
-  constructor(private readonly producer: Producer, private readonly options: BatchSenderOptions) {
+  constructor(producer: Producer, private readonly options: BatchSenderOptions) {
+    this.sender = new VerifiedSender(producer, options.partitionCount);
     this.now = options.now ?? (() => performance.now());
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.batch = this.emptyBatch();
@@ -137,7 +141,7 @@ export class BatchSender {
     metrics?.inflightBatches.inc();
     const stopTimer = metrics?.sendDuration.startTimer();
     try {
-      await this.producer.sendBatch({ topicMessages, acks: -1, compression: this.compression });
+      await this.sender.send(topicMessages, { acks: -1, compression: this.compression });
       stopTimer?.();
       this.delivery.sent += batch.events.length;
       this.delivery.rejected += batch.deadLetters.length;

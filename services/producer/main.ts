@@ -9,6 +9,7 @@ import { flagsToEnv, FlagError, readProducerConfig, type ProducerConfig } from '
 import { createEventProducer } from './event-producer';
 import { createProducerMetrics } from './producer-metrics';
 import { exitCodeFor, exitCodes } from './exit-codes';
+import { partitionCounterFor } from './verified-send';
 import { checkInput, formatReport, streamFile, type ProducerReport } from './stream-file';
 
 function loadConfig(): ProducerConfig {
@@ -30,12 +31,13 @@ async function main(): Promise<void> {
   let kafkaFailed = false;
   const server = await startMetricsServer(registry, { port: config.metricsPort, healthy: () => !kafkaFailed });
   logger.info({ metricsPort: server.port }, 'metrics served on /metrics');
-  const producer = createEventProducer(createKafka(config.kafka, logger));
+  const kafka = createKafka(config.kafka, logger);
+  const producer = createEventProducer(kafka);
   const controller = new AbortController();
   const run = (async (): Promise<number> => {
     await producer.connect();
     const report: ProducerReport = await streamFile({
-      settings: config, producer, logger, metrics, signal: controller.signal,
+      settings: config, producer, partitionCount: partitionCounterFor(kafka), logger, metrics, signal: controller.signal,
       ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
     });
     kafkaFailed = report.stoppedBy === 'kafka';

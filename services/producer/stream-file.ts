@@ -14,11 +14,14 @@ import { Pacer, systemClock, type Clock } from './pacer';
 import { compilePreset, Rejection, type CompiledPreset, type RejectReason } from './presets';
 import type { ProducerMetrics } from './producer-metrics';
 import { startProgress } from './progress';
+import type { PartitionCounter } from './verified-send';
 
 export interface StreamFileOptions {
   settings: ProducerSettings;
   /** A connected kafkajs producer, idempotent. */
   producer: Producer;
+  /** Partition counts of the two topics (partitionCounterFor in production). */
+  partitionCount: PartitionCounter;
   logger: Logger;
   metrics?: ProducerMetrics;
   /** Aborting stops reading; what was read is still delivered. */
@@ -67,7 +70,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   logger.info({ file: settings.file, preset: preset.name, gzip: source.gzip, bytes: source.totalBytes, pace: settings.pace, key: settings.key }, 'streaming');
   const sender = new BatchSender(options.producer, {
     rawTopic: settings.topics.raw, deadLetterTopic: settings.topics.deadLetter, batchMessages: settings.batchMessages,
-    batchBytes: settings.batchBytes, compression: settings.compression, ...(metrics ? { metrics } : {}),
+    batchBytes: settings.batchBytes, compression: settings.compression, partitionCount: options.partitionCount, ...(metrics ? { metrics } : {}),
   });
   const state: RunState = { read: 0, skipped: 0, rejectedByReason: {}, bytes: 0 };
   const progress = startProgress(

@@ -22,10 +22,16 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-stream-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const logger = pino({ level: 'silent' });
 
-/** Records every batch; can refuse one, or hold sends until released. */
+const partitionCount = async (): Promise<number> => 3;
+
+/**
+ * Records every batch and acknowledges each partition in it; can refuse a batch, or (as kafkajs
+ * does when a leader dies mid-request) resolve while silently leaving one partition out.
+ */
 class FakeProducer {
   batches: ProducerBatch[] = [];
   failOnBatch: number | undefined;
+  skipPartitionOnce: number | undefined;
   onSend: (() => void) | undefined;
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
     this.onSend?.();
@@ -33,8 +39,11 @@ class FakeProducer {
       this.failOnBatch = undefined;
       throw new Error('TOPIC_AUTHORIZATION_FAILED');
     }
-    this.batches.push(batch);
-    return [];
+    const skip = this.skipPartitionOnce;
+    this.skipPartitionOnce = undefined;
+    const kept = (batch.topicMessages ?? []).map((t) => ({ ...t, messages: t.messages.filter((m) => m.partition !== skip) }));
+    this.batches.push({ ...batch, topicMessages: kept });
+    return kept.flatMap((t) => [...new Set(t.messages.map((m) => m.partition!))].map((partition) => ({ topicName: t.topic, partition, errorCode: 0 })));
   }
   messages(topic: string) {
     return this.batches.flatMap((b) => (b.topicMessages ?? []).filter((t) => t.topic === topic).flatMap((t) => t.messages));
@@ -95,7 +104,7 @@ describe('streamFile', () => {
     const rows = [good(1), good(2).replace('.50,', 'x,'), good(3).split(',').slice(0, 5).join(','), good(4), '2019-10-01 00:00:05 UTC,"unclosed,1'];
     writeFileSync(file, `${header}\n${rows.join('\n')}\n`);
     const fake = new FakeProducer();
-    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), logger });
+    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), partitionCount, logger });
     assert.deepEqual([report.read, report.sent, report.rejected, report.failed, report.exitCode], [5, 2, 3, 0, exitCodes.ok]);
     assert.deepEqual(report.rejectedByReason, { bad_number: 1, column_count: 1, csv_syntax: 1 });
     const events = fake.messages('ecommerce_topic');
@@ -115,20 +124,38 @@ describe('streamFile', () => {
     const huge = `${good(1)},${'y'.repeat(300_000)}`;
     writeFileSync(file, `${header}\n${huge}\n${good(2)}\n`);
     const fake = new FakeProducer();
-    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), logger });
+    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), partitionCount, logger });
     assert.deepEqual([report.sent, report.rejected], [1, 1]);
     const value = JSON.parse(String(fake.messages('ecommerce_dead_letter')[0]!.value)) as DeadLetterValue;
     assert.deepEqual([value.reason, value.raw, value.rawLength], ['column_count', huge.slice(0, maxRawChars), huge.length]);
+  });
+
+  it('sends again what kafkajs silently left out of a batch, and nothing else', async () => {
+    const file = path.join(dir, 'skipped.csv');
+    await writeGeneratedCsv(file, { rows: 1000, seed: 8 });
+    const fake = new FakeProducer();
+    fake.onSend = () => {
+      if (fake.batches.length === 1) fake.skipPartitionOnce = 2;
+    };
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '300' }), producer: fake.asProducer(), partitionCount, logger });
+    assert.deepEqual([report.sent, report.failed], [1000, 0]);
+    const resend = fake.batches[2]!.topicMessages![0]!.messages;
+    assert.ok(resend.length > 0 && resend.every((m) => m.partition === 2), 'the resend carries only the skipped partition');
+    const ids = fake.messages('ecommerce_topic').map((m) => (JSON.parse(String(m.value)) as { eventId: string }).eventId);
+    assert.equal(new Set(ids).size, 1000);
+    assert.equal(ids.length, 1000);
   });
 
   it('batches by message count and by bytes', async () => {
     const file = path.join(dir, 'gen.csv');
     await writeGeneratedCsv(file, { rows: 1000, seed: 1 });
     const byCount = new FakeProducer();
-    await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '300' }), producer: byCount.asProducer(), logger });
+    await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '300' }), producer: byCount.asProducer(), partitionCount, logger });
     assert.deepEqual(byCount.batches.map((b) => b.topicMessages![0]!.messages.length), [300, 300, 300, 100]);
+    // Partitions are chosen before sending (murmur2 of the key), so acknowledgements can be checked.
+    assert.deepEqual(new Set(byCount.messages('ecommerce_topic').map((m) => m.partition)), new Set([0, 1, 2]));
     const byBytes = new FakeProducer();
-    await streamFile({ settings: settings(file, { PRODUCER_BATCH_BYTES: '20000' }), producer: byBytes.asProducer(), logger });
+    await streamFile({ settings: settings(file, { PRODUCER_BATCH_BYTES: '20000' }), producer: byBytes.asProducer(), partitionCount, logger });
     const sizes = byBytes.batches.map((b) => b.topicMessages![0]!.messages.reduce((sum, m) => sum + String(m.key).length + String(m.value).length, 0));
     assert.ok(sizes.every((bytes) => bytes <= 20_000), `batch sizes ${sizes.join(',')}`);
     assert.ok(sizes.length >= Math.ceil(sizes.reduce((a, b) => a + b, 0) / 20_000) && sizes.length > 10);
@@ -143,7 +170,7 @@ describe('streamFile', () => {
     fake.onSend = () => {
       if (fake.batches.length === 2) controller.abort();
     };
-    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '500' }), producer: fake.asProducer(), logger, signal: controller.signal });
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '500' }), producer: fake.asProducer(), partitionCount, logger, signal: controller.signal });
     assert.equal(report.stoppedBy, 'signal');
     assert.equal(report.exitCode, exitCodes.ok);
     assert.ok(report.read < 5000 && report.read >= 1500, `read ${report.read}`);
@@ -158,11 +185,11 @@ describe('streamFile', () => {
     const first = new FakeProducer();
     const controller = new AbortController();
     first.onSend = () => controller.abort();
-    const stopped = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '400' }), producer: first.asProducer(), logger, signal: controller.signal });
+    const stopped = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '400' }), producer: first.asProducer(), partitionCount, logger, signal: controller.signal });
     assert.equal(stopped.stoppedBy, 'signal');
     const second = new FakeProducer();
     const resumed = await streamFile({
-      settings: settings(file, { PRODUCER_RESUME_AFTER_LINE: String(stopped.deliveredThroughLine) }), producer: second.asProducer(), logger,
+      settings: settings(file, { PRODUCER_RESUME_AFTER_LINE: String(stopped.deliveredThroughLine) }), producer: second.asProducer(), partitionCount, logger,
     });
     assert.equal(resumed.skipped, stopped.read);
     assert.equal(stopped.read + resumed.read, 3000);
@@ -177,7 +204,7 @@ describe('streamFile', () => {
     await writeGeneratedCsv(file, { rows: 3000, seed: 3 });
     const fake = new FakeProducer();
     fake.failOnBatch = 1;
-    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '500' }), producer: fake.asProducer(), logger });
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '500' }), producer: fake.asProducer(), partitionCount, logger });
     assert.equal(report.stoppedBy, 'kafka');
     assert.equal(report.exitCode, exitCodes.kafka);
     assert.equal(report.sent, 500);
@@ -192,7 +219,7 @@ describe('streamFile', () => {
     const file = path.join(dir, 'broken.csv');
     writeFileSync(file, `${header}\n${good(1)}\n${good(2)}\n"${'x'.repeat(maxRecordBytes + 1)}\n${good(3)}\n`);
     const fake = new FakeProducer();
-    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), logger });
+    const report = await streamFile({ settings: settings(file), producer: fake.asProducer(), partitionCount, logger });
     assert.deepEqual([report.stoppedBy, report.exitCode, report.sent, report.read], ['input', exitCodes.input, 2, 2]);
     assert.match(report.error ?? '', /from line 4 on/);
   });
@@ -214,7 +241,7 @@ describe('pacing', () => {
     await writeGeneratedCsv(file, { rows: 20, seed: 4 });
     const clock = new FakeClock();
     const fake = new FakeProducer();
-    const report = await streamFile({ settings: settings(file, { PRODUCER_RATE: '10' }), producer: fake.asProducer(), logger, clock });
+    const report = await streamFile({ settings: settings(file, { PRODUCER_RATE: '10' }), producer: fake.asProducer(), partitionCount, logger, clock });
     assert.equal(report.sent, 20);
     assert.equal(clock.time - 1000, 1900);
     // Each wait is a full linger, so nothing sits in a half-filled batch while the producer sleeps.

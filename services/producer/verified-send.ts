@@ -1,0 +1,66 @@
+// Sends a batch and checks that Kafka acknowledged every partition in it. kafkajs 2.2.4's sendBatch
+// can resolve without sending some messages: when a leader dies mid-request, its retry only goes
+// to brokers that have not answered yet, so a partition that moved to a broker which already
+// answered is silently skipped (seen here with a SIGKILLed leader). Partitions are therefore chosen
+// here, with kafkajs's own murmur2 partitioner, so that the acknowledged ones can be checked, and
+// messages of an unacknowledged partition are sent again at once. That is safe with idempotence:
+// kafkajs gave back their sequence numbers when the request failed, so if the first attempt was
+// written after all, the broker recognises the retry as a duplicate.
+import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type ProducerBatch, type TopicMessages } from 'kafkajs';
+
+/** Partition count of a topic (metadata; the producer's Describe ACL allows it). */
+export type PartitionCounter = (topic: string) => Promise<number>;
+
+const maxResends = 5;
+
+export class VerifiedSender {
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly counts = new Map<string, PartitionMetadata[]>();
+
+  constructor(private readonly producer: Producer, private readonly partitionCount: PartitionCounter) {}
+
+  /** Sends until every partition is acknowledged; throws when kafkajs throws or a partition never is. */
+  async send(topicMessages: TopicMessages[], options: Omit<ProducerBatch, 'topicMessages'>): Promise<void> {
+    for (const { topic, messages } of topicMessages) await this.assignPartitions(topic, messages);
+    let pending = topicMessages;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > maxResends) throw new Error(`Kafka never acknowledged ${describe(pending)} after ${maxResends} resends`);
+      const acknowledged = new Set((await this.producer.sendBatch({ ...options, topicMessages: pending })).map((r) => `${r.topicName}:${r.partition}`));
+      pending = pending
+        .map(({ topic, messages }) => ({ topic, messages: messages.filter((m) => !acknowledged.has(`${topic}:${m.partition}`)) }))
+        .filter((t) => t.messages.length > 0);
+    }
+  }
+
+  private async assignPartitions(topic: string, messages: Message[]): Promise<void> {
+    let metadata = this.counts.get(topic);
+    if (!metadata) {
+      const count = await this.partitionCount(topic);
+      // Every partition counts as available: a null key then round-robins over all of them, as
+      // kafkajs would with a healthy cluster.
+      metadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
+      this.counts.set(topic, metadata);
+    }
+    for (const message of messages) message.partition = this.partitioner({ topic, partitionMetadata: metadata, message });
+  }
+}
+
+function describe(pending: TopicMessages[]): string {
+  return pending.map(({ topic, messages }) => `${topic} partition(s) ${[...new Set(messages.map((m) => m.partition))].join(',')}`).join('; ');
+}
+
+/** Partition counts from the cluster's metadata, through a short-lived admin client. */
+export function partitionCounterFor(kafka: Kafka): PartitionCounter {
+  return async (topic) => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const count = topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+      if (count === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
+      return count;
+    } finally {
+      await admin.disconnect();
+    }
+  };
+}
