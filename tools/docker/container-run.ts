@@ -111,10 +111,21 @@ export class ContainerRun {
     return this.engine.json<ContainerInspect>('GET', `/containers/${this.id(name)}/json`);
   }
 
-  /** Starts a created or stopped container and waits until it is ready (see waitReady). */
-  async start(name: string): Promise<void> {
+  /** Starts a created or stopped container and, unless told not to, waits until it is ready (see waitReady). */
+  async start(name: string, options: { wait?: boolean } = {}): Promise<void> {
     await this.engine.request('POST', `/containers/${this.id(name)}/start`, { accept: [304] });
-    await this.waitReady(name);
+    if (options.wait ?? true) await this.waitReady(name);
+  }
+
+  /** Runs `body`; if it fails, the error carries the last log lines of the named containers. */
+  async withLogsOnFailure<T>(names: string[], body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      const logs = await Promise.all(names.map(async (n) => `--- ${n} ---\n${await this.logs(n, 40).catch((e: Error) => e.message)}`));
+      (error as Error).message += `\n${logs.join('\n')}`;
+      throw error;
+    }
   }
 
   /**

@@ -1,13 +1,10 @@
 // Pulumi.<stack>.yaml as the program sees it: `pulumi config` hands it one object per
 // `ecommerce-pipeline:<key>`; here the same objects come straight from the file.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { load } from 'js-yaml';
 import { configKeys, projectName, type RawStackConfig } from '../../../infra/config/stack-config';
 import { repoRoot } from '../../../tools/kafka/kafka-runtime';
-
-// The YAML parser @pulumi/pulumi itself depends on (no type package is installed for it).
-const { load } = createRequire(__filename)('js-yaml') as { load: (text: string) => unknown };
 
 export function readStackFile(stack: string): RawStackConfig {
   const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
