@@ -16,6 +16,8 @@ export interface BatchSenderOptions {
   batchBytes: number;
   compression: Compression;
   partitionCount: PartitionCounter;
+  /** Told when partitions of a batch went unacknowledged and are sent again. */
+  onResend?: (what: string) => void;
   metrics?: ProducerMetrics;
   now?: () => number;
 }
@@ -55,7 +57,7 @@ export class BatchSender {
   private readonly sender: VerifiedSender;
 
   constructor(producer: Producer, private readonly options: BatchSenderOptions) {
-    this.sender = new VerifiedSender(producer, options.partitionCount);
+    this.sender = new VerifiedSender(producer, options.partitionCount, options.onResend);
     this.now = options.now ?? (() => performance.now());
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.batch = this.emptyBatch();

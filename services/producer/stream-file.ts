@@ -70,7 +70,9 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   logger.info({ file: settings.file, preset: preset.name, gzip: source.gzip, bytes: source.totalBytes, pace: settings.pace, key: settings.key }, 'streaming');
   const sender = new BatchSender(options.producer, {
     rawTopic: settings.topics.raw, deadLetterTopic: settings.topics.deadLetter, batchMessages: settings.batchMessages,
-    batchBytes: settings.batchBytes, compression: settings.compression, partitionCount: options.partitionCount, ...(metrics ? { metrics } : {}),
+    batchBytes: settings.batchBytes, compression: settings.compression, partitionCount: options.partitionCount,
+    onResend: (what) => logger.warn({ unacknowledged: what }, 'kafkajs left partitions of a batch unacknowledged; sending them again'),
+    ...(metrics ? { metrics } : {}),
   });
   const state: RunState = { read: 0, skipped: 0, rejectedByReason: {}, bytes: 0 };
   const progress = startProgress(

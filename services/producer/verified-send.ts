@@ -17,7 +17,11 @@ export class VerifiedSender {
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly counts = new Map<string, PartitionMetadata[]>();
 
-  constructor(private readonly producer: Producer, private readonly partitionCount: PartitionCounter) {}
+  constructor(
+    private readonly producer: Producer,
+    private readonly partitionCount: PartitionCounter,
+    private readonly onResend: (what: string) => void = () => undefined,
+  ) {}
 
   /** Sends until every partition is acknowledged; throws when kafkajs throws or a partition never is. */
   async send(topicMessages: TopicMessages[], options: Omit<ProducerBatch, 'topicMessages'>): Promise<void> {
@@ -25,6 +29,7 @@ export class VerifiedSender {
     let pending = topicMessages;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > maxResends) throw new Error(`Kafka never acknowledged ${describe(pending)} after ${maxResends} resends`);
+      if (attempt > 0) this.onResend(describe(pending));
       const acknowledged = new Set((await this.producer.sendBatch({ ...options, topicMessages: pending })).map((r) => `${r.topicName}:${r.partition}`));
       pending = pending
         .map(({ topic, messages }) => ({ topic, messages: messages.filter((m) => !acknowledged.has(`${topic}:${m.partition}`)) }))

@@ -137,8 +137,11 @@ describe('streamFile', () => {
     fake.onSend = () => {
       if (fake.batches.length === 1) fake.skipPartitionOnce = 2;
     };
-    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '300' }), producer: fake.asProducer(), partitionCount, logger });
+    const warnings: { unacknowledged?: string }[] = [];
+    const capture = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line) as { unacknowledged?: string }) });
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '300' }), producer: fake.asProducer(), partitionCount, logger: capture });
     assert.deepEqual([report.sent, report.failed], [1000, 0]);
+    assert.deepEqual(warnings.map((w) => w.unacknowledged), ['ecommerce_topic partition(s) 2']);
     const resend = fake.batches[2]!.topicMessages![0]!.messages;
     assert.ok(resend.length > 0 && resend.every((m) => m.partition === 2), 'the resend carries only the skipped partition');
     const ids = fake.messages('ecommerce_topic').map((m) => (JSON.parse(String(m.value)) as { eventId: string }).eventId);
