@@ -38,6 +38,8 @@ export interface ConsumerSettings {
   sessionTimeoutMs: number;
   /** CONSUMER_MAX_BYTES_PER_PARTITION: fetch size per partition, so also the most one transaction carries from it. */
   maxBytesPerPartition: number;
+  /** CONSUMER_CONCURRENT_PARTITIONS: partitions each stage processes at once (each has its own producer). */
+  concurrentPartitions: number;
 }
 
 export interface ConsumerConfig extends ConsumerSettings {
@@ -58,6 +60,7 @@ export const consumerDefaults: ConsumerSettings = {
   idleTimeoutMs: 30_000,
   sessionTimeoutMs: 30_000,
   maxBytesPerPartition: 1024 * 1024,
+  concurrentPartitions: 4,
 };
 
 const week = 7 * 24 * 3600 * 1000;
@@ -97,6 +100,7 @@ function readSettings(env: EnvReader): ConsumerSettings {
     // Kafka's default group.min/max.session.timeout.ms bounds.
     sessionTimeoutMs: env.int('CONSUMER_SESSION_TIMEOUT_MS', d.sessionTimeoutMs, { min: 6_000, max: 1_800_000 }),
     maxBytesPerPartition: env.int('CONSUMER_MAX_BYTES_PER_PARTITION', d.maxBytesPerPartition, { min: 1024, max: 64 * 1024 * 1024 }),
+    concurrentPartitions: env.int('CONSUMER_CONCURRENT_PARTITIONS', d.concurrentPartitions, { min: 1, max: 64 }),
   };
   env.check(idPattern.test(settings.groupId), `CONSUMER_GROUP_ID=${JSON.stringify(settings.groupId)} must be 1-200 of A-Z a-z 0-9 . _ -`);
   env.check(idPattern.test(settings.transactionalIdPrefix), `CONSUMER_TRANSACTIONAL_ID_PREFIX=${JSON.stringify(settings.transactionalIdPrefix)} must be 1-200 of A-Z a-z 0-9 . _ -`);
@@ -133,6 +137,7 @@ export function consumerEnv(overrides: Partial<ConsumerSettings> = {}): Record<s
     CONSUMER_IDLE_TIMEOUT_MS: String(s.idleTimeoutMs),
     CONSUMER_SESSION_TIMEOUT_MS: String(s.sessionTimeoutMs),
     CONSUMER_MAX_BYTES_PER_PARTITION: String(s.maxBytesPerPartition),
+    CONSUMER_CONCURRENT_PARTITIONS: String(s.concurrentPartitions),
     WINDOW_TUMBLING_SIZE_MS: String(s.tumblingSizeMs),
     WINDOW_SLIDING_SIZE_MS: String(s.slidingSizeMs),
     WINDOW_SLIDING_ADVANCE_MS: String(s.slidingAdvanceMs),

@@ -3,12 +3,14 @@
 // broadcasts that stream time as a watermark to every repartition partition. One transaction per
 // fetched batch carries all of it plus the consumed offset, with the stream time stored as the
 // offset's metadata, so stage 1's only state commits atomically with its position.
-import type { Consumer, EachBatchPayload, Message } from 'kafkajs';
+import type { Batch, Consumer, EachBatchPayload, Message } from 'kafkajs';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
-import { closeTasks, commitTransaction, deadLetterMessage, openTask, transactionFailure, isFenced, TaskMigratedError, type PartitionTask, type TaskContext } from './partition-task';
+import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
+import type { EnrichedEvent } from './enrich';
+import { keyedEventJson } from './repartition-records';
 import { partitionFor, repartitionBatch, watermark } from './repartitioner';
-import { SerialQueue } from './serial-queue';
+import { TaskSet } from './task-set';
 
 export interface Topology {
   rawPartitions: number;
@@ -25,14 +27,13 @@ interface SourceTask extends PartitionTask {
 
 export class RepartitionStage {
   private consumer: Consumer | undefined;
-  private readonly tasks = new Map<number, SourceTask>();
-  private assigned: number[] = [];
-  private generation = 0;
-  private openedGeneration = -1;
-  private readonly serial = new SerialQueue();
+  private readonly tasks: TaskSet<SourceTask>;
   private idleTimer: NodeJS.Timeout | undefined;
+  private markingIdle = false;
 
-  constructor(private readonly ctx: TaskContext, private readonly config: ConsumerConfig, private readonly topology: Topology) {}
+  constructor(private readonly ctx: TaskContext, private readonly config: ConsumerConfig, private readonly topology: Topology) {
+    this.tasks = new TaskSet(config.topics.raw, (partitions) => this.openTasks(partitions), ctx.logger);
+  }
 
   async start(onCrash: (error: Error) => void): Promise<void> {
     const consumer = this.ctx.kafka.consumer({
@@ -45,83 +46,75 @@ export class RepartitionStage {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.assigned = payload.memberAssignment[this.config.topics.raw] ?? [];
-      this.generation += 1;
-      this.ctx.logger.info({ stage: 'repartition', partitions: this.assigned }, 'partitions assigned');
+      const partitions = payload.memberAssignment[this.config.topics.raw] ?? [];
+      this.tasks.assign(partitions);
+      this.ctx.metrics.keepLag(this.config.topics.raw, partitions);
+      this.ctx.logger.info({ stage: 'repartition', partitions }, 'partitions assigned');
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) onCrash(payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.config.topics.raw, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.serial.run(() => this.onBatch(payload)) });
+    await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: this.config.concurrentPartitions, eachBatch: (payload) => this.onBatch(payload) });
     if (this.config.idleTimeoutMs > 0) {
       const every = Math.max(100, Math.floor(this.config.idleTimeoutMs / 4));
       this.idleTimer = setInterval(() => {
-        this.serial.run(() => this.markIdle()).catch((error: unknown) => this.ctx.logger.warn({ err: error }, 'idle check failed'));
+        this.markIdle().catch((error: unknown) => this.ctx.logger.warn({ err: error }, 'idle check failed'));
       }, every);
     }
   }
 
-  /** Stops fetching; kafkajs lets the in-flight batch (and so its transaction) finish first. */
+  /** Stops fetching; kafkajs lets in-flight batches (and so their transactions) finish first. */
   async stop(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
     await this.consumer?.disconnect();
-    await this.serial.run(() => closeTasks(this.tasks, this.ctx.logger));
+    await this.tasks.close();
   }
 
-  /** After every rebalance all tasks reopen: fencing first, then the committed offset and stream time. */
-  private async syncTasks(): Promise<void> {
-    if (this.openedGeneration === this.generation) return;
-    await closeTasks(this.tasks, this.ctx.logger);
-    const generation = this.generation;
-    this.ctx.metrics.keepLag(this.config.topics.raw, this.assigned);
-    const opened = await Promise.all(this.assigned.map((p) => openTask(this.ctx, this.config.topics.raw, p)));
-    for (const task of opened) {
-      const streamTime = parseStreamTime(task.committedMetadata);
-      this.tasks.set(task.partition, { ...task, streamTime, broadcast: undefined, lastActivity: Date.now(), idleSent: false });
-    }
-    this.openedGeneration = generation;
+  /** Fencing first (openTask), then the committed offset and the stream time stored beside it. */
+  private async openTasks(partitions: number[]): Promise<SourceTask[]> {
+    const opened = await Promise.all(partitions.map((p) => openTask(this.ctx, this.config.topics.raw, p)));
+    return opened.map((task) => ({ ...task, streamTime: parseStreamTime(task.committedMetadata), broadcast: undefined, lastActivity: Date.now(), idleSent: false }));
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
     if (payload.isStale()) return;
-    await this.syncTasks();
-    const task = this.tasks.get(batch.partition);
-    if (!task) throw new TaskMigratedError(batch.topic, batch.partition, 'fetched without a task');
-    const log = this.ctx.logger.child({ topic: batch.topic, partition: batch.partition });
+    await this.tasks.run(payload.batch.partition, (task) => this.process(task, payload.batch));
+    await payload.heartbeat();
+  }
+
+  private async process(task: SourceTask, batch: Batch): Promise<void> {
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
     this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'repartition' });
     this.ctx.metrics.eventsConsumed.inc(messages.length);
     const out = repartitionBatch(batch.partition, task.streamTime, messages, this.config.groupBy);
-    const repartitioned: Message[] = out.records.map((r) => ({ key: r.key, value: JSON.stringify(r), partition: partitionFor(r.key, this.topology.repartitionPartitions) }));
+    const eventJson = new Map<EnrichedEvent, string>();
+    const repartitioned: Message[] = out.records.map((r) => {
+      let json = eventJson.get(r.event);
+      if (json === undefined) eventJson.set(r.event, (json = JSON.stringify(r.event)));
+      return { key: r.key, value: keyedEventJson(r, json), partition: partitionFor(r.key, this.topology.repartitionPartitions) };
+    });
     const advanced = task.broadcast === undefined || out.streamTime > task.broadcast;
     if (advanced) repartitioned.push(...this.watermarks(batch.partition, out.streamTime, false));
     const origin = (offset: string) => ({ topic: batch.topic, partition: batch.partition, offset });
     const deadLetters = out.rejected.map((r) => deadLetterMessage(r.message, origin(r.message.offset), r.reason));
-    const last = BigInt(messages[messages.length - 1]!.offset);
-    try {
-      await commitTransaction(this.ctx, task, {
-        topicMessages: [{ topic: this.config.topics.repartition, messages: repartitioned }, { topic: this.config.topics.deadLetter, messages: deadLetters }],
-        nextOffset: { offset: last + 1n, metadata: JSON.stringify({ streamTime: out.streamTime }) },
-      });
-    } catch (error) {
-      this.dropTasks();
-      throw transactionFailure(task, error);
-    }
+    await commitTransaction(this.ctx, task, {
+      topicMessages: [{ topic: this.config.topics.repartition, messages: repartitioned }, { topic: this.config.topics.deadLetter, messages: deadLetters }],
+      nextOffset: { offset: BigInt(messages[messages.length - 1]!.offset) + 1n, metadata: JSON.stringify({ streamTime: out.streamTime }) },
+    });
     timer();
     task.streamTime = out.streamTime;
     if (advanced) task.broadcast = out.streamTime;
     task.lastActivity = Date.now();
     task.idleSent = false;
+    const log = this.ctx.logger.child({ topic: batch.topic, partition: batch.partition });
     for (const r of out.rejected) {
       this.ctx.metrics.deadLetters.inc({ reason: reasonClass(r.reason) });
       log.warn({ offset: r.message.offset, reason: r.reason }, 'invalid event dead-lettered');
     }
-    await payload.heartbeat();
   }
 
   private watermarks(source: number, streamTime: number, idle: boolean): Message[] {
@@ -134,31 +127,24 @@ export class RepartitionStage {
    * tells every window task to stop waiting for it, until its next record.
    */
   private async markIdle(): Promise<void> {
-    if (this.assigned.length === 0) return;
-    await this.syncTasks();
-    const now = Date.now();
-    const candidates = [...this.tasks.values()].filter((t) => !t.idleSent && now - t.lastActivity >= this.config.idleTimeoutMs);
-    if (candidates.length === 0) return;
-    const ends = new Map((await this.ctx.admin.fetchTopicOffsets(this.config.topics.raw)).map((o) => [o.partition, BigInt(o.high)]));
-    for (const task of candidates) {
-      if (task.committedOffset < (ends.get(task.partition) ?? 0n)) continue;
-      try {
-        await commitTransaction(this.ctx, task, { topicMessages: [{ topic: this.config.topics.repartition, messages: this.watermarks(task.partition, task.streamTime, true) }] });
-      } catch (error) {
-        // Fenced: forget the task, so its partition's next batch makes this instance rejoin.
-        if (isFenced(error)) this.tasks.delete(task.partition);
-        else this.dropTasks();
-        await task.producer.disconnect().catch(() => undefined);
-        throw error;
+    if (this.markingIdle) return;
+    this.markingIdle = true;
+    try {
+      const quiet = (task: SourceTask) => !task.idleSent && Date.now() - task.lastActivity >= this.config.idleTimeoutMs;
+      if (!this.tasks.current.some(quiet)) return;
+      const ends = new Map((await this.ctx.admin.fetchTopicOffsets(this.config.topics.raw)).map((o) => [o.partition, BigInt(o.high)]));
+      for (const partition of this.tasks.current.filter(quiet).map((t) => t.partition)) {
+        await this.tasks.run(partition, async (task) => {
+          // Checked again under the partition's lock: a batch may have arrived meanwhile.
+          if (!quiet(task) || task.committedOffset < (ends.get(partition) ?? 0n)) return;
+          await commitTransaction(this.ctx, task, { topicMessages: [{ topic: this.config.topics.repartition, messages: this.watermarks(partition, task.streamTime, true) }] });
+          task.idleSent = true;
+          this.ctx.logger.info({ topic: task.topic, partition, streamTime: task.streamTime }, 'raw partition idle: windows no longer wait for it');
+        }, { openIfMissing: false });
       }
-      task.idleSent = true;
-      this.ctx.logger.info({ topic: task.topic, partition: task.partition, streamTime: task.streamTime }, 'raw partition idle: windows no longer wait for it');
+    } finally {
+      this.markingIdle = false;
     }
-  }
-
-  /** After a failed transaction the tasks' state may be ahead of what was committed: reopen everything. */
-  private dropTasks(): void {
-    this.openedGeneration = -1;
   }
 }
 

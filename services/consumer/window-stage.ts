@@ -2,13 +2,13 @@
 // window engine; the final results, late records, dead letters, the engine's changelog entries
 // and the consumed offset commit in one transaction. State is restored from the changelog
 // whenever partitions are (re)assigned, after fencing their previous owner.
-import type { Consumer, EachBatchPayload, Message } from 'kafkajs';
+import type { Batch, Consumer, EachBatchPayload, Message } from 'kafkajs';
 import { readChangelog } from './changelog-reader';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
-import { closeTasks, commitTransaction, deadLetterMessage, openTask, transactionFailure, TaskMigratedError, type PartitionTask, type TaskContext } from './partition-task';
+import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
 import { parseRepartitionRecord } from './repartition-records';
-import { SerialQueue } from './serial-queue';
+import { TaskSet } from './task-set';
 import type { WindowResult } from './window-aggregate';
 import { WindowEngine, type EngineSpec, type LateRecord } from './window-engine';
 import { windowKinds } from './windows';
@@ -33,17 +33,14 @@ export const windowGroupId = (groupId: string): string => `${groupId}-windows`;
 
 export class WindowStage {
   private consumer: Consumer | undefined;
-  private readonly tasks = new Map<number, WindowTask>();
-  private assigned: number[] = [];
-  private generation = 0;
-  private openedGeneration = -1;
-  private readonly serial = new SerialQueue();
+  private readonly tasks: TaskSet<WindowTask>;
   private readonly spec: EngineSpec;
   private readonly groupId: string;
 
   constructor(private readonly ctx: TaskContext, private readonly config: ConsumerConfig) {
     this.spec = engineSpec(config);
     this.groupId = windowGroupId(config.groupId);
+    this.tasks = new TaskSet(config.topics.repartition, (partitions) => this.openTasks(partitions), ctx.logger);
   }
 
   async start(onCrash: (error: Error) => void): Promise<void> {
@@ -57,48 +54,41 @@ export class WindowStage {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.assigned = payload.memberAssignment[this.config.topics.repartition] ?? [];
-      this.generation += 1;
-      this.ctx.logger.info({ stage: 'windows', partitions: this.assigned }, 'partitions assigned');
+      const partitions = payload.memberAssignment[this.config.topics.repartition] ?? [];
+      this.tasks.assign(partitions);
+      this.ctx.metrics.keepLag(this.config.topics.repartition, partitions);
+      this.ctx.logger.info({ stage: 'windows', partitions }, 'partitions assigned');
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) onCrash(payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.config.topics.repartition, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.serial.run(() => this.onBatch(payload)) });
+    await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: this.config.concurrentPartitions, eachBatch: (payload) => this.onBatch(payload) });
   }
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
-    await this.serial.run(() => closeTasks(this.tasks, this.ctx.logger));
+    await this.tasks.close();
   }
 
-  private async syncTasks(): Promise<void> {
-    if (this.openedGeneration === this.generation) return;
-    await closeTasks(this.tasks, this.ctx.logger);
-    const generation = this.generation;
-    this.ctx.metrics.keepLag(this.config.topics.repartition, this.assigned);
+  /** Fencing first (openTask), then the committed offsets, then the state from the changelog. */
+  private async openTasks(partitions: number[]): Promise<WindowTask[]> {
     const ctx = { ...this.ctx, groupId: this.groupId };
-    const opened = await Promise.all(this.assigned.map((p) => openTask(ctx, this.config.topics.repartition, p)));
-    const state = await readChangelog(this.ctx.kafka, this.ctx.admin, this.ctx.logger, {
-      topic: this.config.topics.changelog,
-      partitions: this.assigned,
-      groupIdPrefix: this.config.groupId,
-    });
-    for (const task of opened) {
-      this.tasks.set(task.partition, { ...task, engine: WindowEngine.restore(this.spec, state.get(task.partition) ?? new Map<string, string>()) });
-    }
-    this.openedGeneration = generation;
-    this.updateOpenWindows();
+    const opened = await Promise.all(partitions.map((p) => openTask(ctx, this.config.topics.repartition, p)));
+    const state = await readChangelog(this.ctx.kafka, this.ctx.admin, this.ctx.logger, { topic: this.config.topics.changelog, partitions, groupIdPrefix: this.config.groupId });
+    const tasks = opened.map((task) => ({ ...task, engine: WindowEngine.restore(this.spec, state.get(task.partition) ?? new Map<string, string>()) }));
+    setImmediate(() => this.updateOpenWindows());
+    return tasks;
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
     if (payload.isStale()) return;
-    await this.syncTasks();
-    const task = this.tasks.get(batch.partition);
-    if (!task) throw new TaskMigratedError(batch.topic, batch.partition, 'fetched without a task');
+    await this.tasks.run(payload.batch.partition, (task) => this.process(task, payload.batch));
+    await payload.heartbeat();
+  }
+
+  private async process(task: WindowTask, batch: Batch): Promise<void> {
     const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
     this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
@@ -119,27 +109,20 @@ export class WindowStage {
       late.push(...emission.late);
     }
     const changelog = task.engine.changes().map((c) => ({ key: c.key, value: c.value, partition: task.partition }));
-    try {
-      await commitTransaction({ ...this.ctx, groupId: this.groupId }, task, {
-        topicMessages: [
-          { topic: this.config.topics.processed, messages: results },
-          { topic: this.config.topics.late, messages: late.map(lateMessage) },
-          { topic: this.config.topics.deadLetter, messages: deadLetters.map((d) => d.message) },
-          { topic: this.config.topics.changelog, messages: changelog },
-        ],
-        nextOffset: { offset: BigInt(messages[messages.length - 1]!.offset) + 1n },
-      });
-    } catch (error) {
-      // The engine already holds the batch: only the changelog knows the committed state.
-      this.openedGeneration = -1;
-      throw transactionFailure(task, error);
-    }
+    await commitTransaction({ ...this.ctx, groupId: this.groupId }, task, {
+      topicMessages: [
+        { topic: this.config.topics.processed, messages: results },
+        { topic: this.config.topics.late, messages: late.map(lateMessage) },
+        { topic: this.config.topics.deadLetter, messages: deadLetters.map((d) => d.message) },
+        { topic: this.config.topics.changelog, messages: changelog },
+      ],
+      nextOffset: { offset: BigInt(messages[messages.length - 1]!.offset) + 1n },
+    });
     timer();
     this.recordMetrics(emitted, late, deadLetters.map((d) => d.reason));
     const log = this.ctx.logger.child({ topic: batch.topic, partition: batch.partition });
     for (const d of deadLetters) log.warn({ offset: d.message.headers?.['source.offset'], reason: d.reason }, 'invalid repartition record dead-lettered');
     if (emitted.length > 0) log.debug({ windows: emitted.length, late: late.length }, 'window results committed');
-    await payload.heartbeat();
   }
 
   private recordMetrics(emitted: WindowResult[], late: LateRecord[], reasons: string[]): void {
@@ -152,7 +135,7 @@ export class WindowStage {
   private updateOpenWindows(): void {
     for (const kind of windowKinds) {
       let open = 0;
-      for (const task of this.tasks.values()) open += task.engine.openWindows(kind);
+      for (const task of this.tasks.current) open += task.engine.openWindows(kind);
       this.ctx.metrics.openWindows.set({ window: kind }, open);
     }
   }

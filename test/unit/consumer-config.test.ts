@@ -22,7 +22,7 @@ describe('consumer config', () => {
   });
 
   it('consumerEnv is the inverse of readConsumerConfig', () => {
-    const settings = { ...consumerDefaults, groupId: 'ecommerce-consumer-b', tumblingSizeMs: 1000, slidingSizeMs: 4000, slidingAdvanceMs: 2000, graceMs: 0, groupBy: ['overall' as const, 'brand' as const], topN: 3, idleTimeoutMs: 0, sessionTimeoutMs: 6000, maxBytesPerPartition: 16384 };
+    const settings = { ...consumerDefaults, groupId: 'ecommerce-consumer-b', tumblingSizeMs: 1000, slidingSizeMs: 4000, slidingAdvanceMs: 2000, graceMs: 0, groupBy: ['overall' as const, 'brand' as const], topN: 3, idleTimeoutMs: 0, sessionTimeoutMs: 6000, maxBytesPerPartition: 16384, concurrentPartitions: 2 };
     const env = consumerEnv(settings);
     assert.ok(Object.keys(env).every((name) => /^(CONSUMER|WINDOW)_/.test(name)), 'only CONSUMER_* and WINDOW_* variables');
     const { kafka: _k, topics: _t, metricsPort: _m, ...read } = readConsumerConfig({ ...base, ...env });
