@@ -1,5 +1,5 @@
-// Runs async jobs one at a time in arrival order: a stage's batches and its timer-driven work
-// (idle marks) share transactional producers, which allow one transaction at a time.
+// Runs async jobs one at a time in arrival order: the jobs on one partition (its batches and the
+// timer-driven idle marks) share a transactional producer, which allows one transaction at a time.
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
 
