@@ -224,3 +224,29 @@ describe('window engine semantics', () => {
     assert.equal(feed(WindowEngine.restore(tumblingOnly, changelog), tail).results[0]!.lateRecords, 1);
   });
 });
+
+describe('window engine state', () => {
+  it('stays bounded by the open windows however many events pass (closed windows leave the changelog)', () => {
+    const engine = new WindowEngine(spec);
+    const live = new Map<string, string>();
+    const keys = ['overall', 'category:a', 'category:b'];
+    let maxLive = 0;
+    for (let i = 0; i < 60_000; i++) {
+      const t = 1_700_000_000_000 + i * 50;
+      const key = keys[i % keys.length]!;
+      engine.onEvent({ type: 'event', source: 0, streamTime: t, key, event: { eventId: `e${i}`, eventTime: t, eventType: 'view', productId: `p${i % 500}`, topCategory: 'a', brand: 'b', revenueMicros: 0, priceMicros: 1, userId: `u${i}`, sessionId: `s${i}` } });
+      if (i % 100 === 99) {
+        engine.onWatermark(watermark(0, 1, t, false));
+        for (const c of engine.changes()) {
+          if (c.value === null) live.delete(c.key);
+          else live.set(c.key, c.value);
+        }
+        maxLive = Math.max(maxLive, live.size);
+      }
+    }
+    // Per key: (size + grace) / advance sliding and (size + grace) / size + 1 tumbling windows open, plus meta.
+    const bound = keys.length * (Math.ceil((30_000 + 5_000) / 10_000) + 1 + Math.ceil((10_000 + 5_000) / 10_000) + 1) + 1;
+    assert.ok(maxLive <= bound, `${maxLive} live changelog keys, more than ${bound}`);
+    assert.ok(engine.openWindows('sliding') + engine.openWindows('tumbling') <= bound);
+  });
+});
