@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { ConsumerMetrics, reasonClass } from '../../services/consumer/consumer-metrics';
 import { enrich, groupKeys, normaliseBrand, topLevelCategory } from '../../services/consumer/enrich';
-import { parseRepartitionRecord } from '../../services/consumer/repartition-records';
+import { keyedEventJson, parseRepartitionRecord } from '../../services/consumer/repartition-records';
 import { partitionFor, repartitionBatch, watermark } from '../../services/consumer/repartitioner';
 import { emptyAggregate, toResult } from '../../services/consumer/window-aggregate';
 import { parseEventMessage, type EcommerceEvent } from '../../services/core/event';
@@ -37,6 +37,8 @@ describe('repartition records', () => {
     for (const record of [...batch.records, watermark(2, 3, batch.streamTime, true)]) {
       assert.deepEqual(parseRepartitionRecord(Buffer.from(JSON.stringify(record))), { ok: true, record });
     }
+    const keyed = { ...batch.records[0]!, key: 'category:"quoted"' };
+    assert.deepEqual(parseRepartitionRecord(Buffer.from(keyedEventJson(keyed, JSON.stringify(keyed.event)))), { ok: true, record: keyed }, 'the fast path writes the same record');
   });
 
   it('anything else is rejected with a reason', () => {
