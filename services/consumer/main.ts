@@ -49,8 +49,13 @@ async function main(): Promise<void> {
 
 /** Partition counts, checked: each window task writes its changelog to the partition with its own number. */
 async function readTopology(admin: Admin, config: ConsumerConfig): Promise<Topology> {
-  const { topics } = await admin.fetchTopicMetadata({ topics: Object.values(config.topics) });
+  const names = Object.values(config.topics);
+  const { topics } = await admin.fetchTopicMetadata({ topics: names }).catch((error: unknown) => {
+    throw new Error(`cannot describe the topics ${names.join(', ')} (do they exist, and may this identity describe them?): ${(error as Error).message}`);
+  });
   const count = (name: string) => topics.find((t) => t.name === name)?.partitions.length ?? 0;
+  const missing = names.filter((name) => count(name) === 0);
+  if (missing.length > 0) throw new ConfigError(missing.map((name) => `topic ${name} does not exist`));
   const topology = { rawPartitions: count(config.topics.raw), repartitionPartitions: count(config.topics.repartition) };
   const changelog = count(config.topics.changelog);
   if (changelog < topology.repartitionPartitions) {
