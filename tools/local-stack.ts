@@ -80,6 +80,8 @@ export interface Service {
   child: ChildProcess;
   exited: Promise<number | null>;
   logFile: string;
+  /** Holds the service's own pid (the child is its watchdog). */
+  pidFile: string;
   log(lines?: number): string;
 }
 
@@ -97,15 +99,25 @@ export function startService(entry: 'producer' | 'consumer', env: Record<string,
     child,
     exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
     logFile,
+    pidFile,
     log: (lines = 40) => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)'),
   };
 }
 
-/** SIGTERM, then SIGKILL after a grace period; resolves with the exit code. */
+/** SIGTERM, then SIGKILL to the service itself (not only its watchdog) after a grace period; resolves with the exit code. */
 export async function stopService(service: Service, graceMs = 20_000): Promise<number | null> {
   if (service.child.exitCode !== null || service.child.signalCode !== null) return service.exited;
   service.child.kill('SIGTERM');
-  const timer = setTimeout(() => service.child.kill('SIGKILL'), graceMs);
+  const timer = setTimeout(() => {
+    const pid = Number(existsSync(service.pidFile) ? readFileSync(service.pidFile, 'utf8').trim() : NaN);
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }, graceMs);
   const code = await service.exited;
   clearTimeout(timer);
   return code;
