@@ -11,7 +11,7 @@ import { writeGeneratedCsv } from '../services/producer/generator';
 import { freePorts } from '../tools/kafka/free-port';
 import { kafkaVersion, repoRoot } from '../tools/kafka/kafka-runtime';
 import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
-import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../tools/local-stack';
+import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../tools/local-stack';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance, type ClientProperties, type Throughput } from './anchors';
 
 interface Row { benchmark: string; what: string; result: Throughput; anchor?: string; ratio?: number }
@@ -25,19 +25,10 @@ function argValue(name: string, fallback: number): number {
 
 const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 
-async function metricSum(port: number, name: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  } catch {
-    return 0;
-  }
-}
-
 async function waitForWindows(consumer: Service, metricsPort: number, expected: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const emitted = await metricSum(metricsPort, metricNames.consumer.windowsEmitted);
+    const emitted = await scrapeMetric(metricsPort, metricNames.consumer.windowsEmitted);
     if (emitted >= expected) return Date.now();
     if (Date.now() > deadline) throw new Error(`the consumer emitted ${emitted} of ${expected} windows within ${timeoutMs / 1000} s`);
     if (consumer.child.exitCode !== null) throw new Error(`the consumer exited (${consumer.child.exitCode}):\n${consumer.log()}`);

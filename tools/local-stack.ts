@@ -122,3 +122,13 @@ export async function stopService(service: Service, graceMs = 20_000): Promise<n
   clearTimeout(timer);
   return code;
 }
+
+/** The sum of a metric's samples (every label set) on a service's /metrics endpoint; 0 when it does not answer. */
+export async function scrapeMetric(port: number, name: string): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return text.split('\n').filter((line) => line.startsWith(name)).reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+  } catch {
+    return 0;
+  }
+}

@@ -19,7 +19,7 @@ import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
 import { readAll } from '../test/support/consumer-run';
 import { freePorts } from './kafka/free-port';
 import { repoRoot } from './kafka/kafka-runtime';
-import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service } from './local-stack';
+import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service } from './local-stack';
 
 interface Options { file?: string; rows: number; rate?: number; stack: string; exit: boolean }
 
@@ -48,15 +48,6 @@ export function parseArgs(argv: string[]): Options {
 }
 
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
-
-async function metric(port: number, name: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  } catch {
-    return 0;
-  }
-}
 
 interface WindowRecord { windowKind: string; key: string; windowStartMs: number; windowStart: string; revenue: number; events: number; purchases: number }
 
@@ -139,10 +130,10 @@ async function main(): Promise<void> {
       if (stopping) return;
       const producing = producer.child.exitCode === null;
       if (producing) {
-        [read, sent, rejected] = await Promise.all([metric(producerPort, names_.rowsRead), metric(producerPort, names_.rowsSent), metric(producerPort, names_.rowsRejected)]);
+        [read, sent, rejected] = await Promise.all([scrapeMetric(producerPort, names_.rowsRead), scrapeMetric(producerPort, names_.rowsSent), scrapeMetric(producerPort, names_.rowsRejected)]);
       }
       const [consumed, emitted, late] = await Promise.all([
-        metric(consumerPort, metricNames.consumer.eventsConsumed), metric(consumerPort, metricNames.consumer.windowsEmitted), metric(consumerPort, metricNames.consumer.lateEvents),
+        scrapeMetric(consumerPort, metricNames.consumer.eventsConsumed), scrapeMetric(consumerPort, metricNames.consumer.windowsEmitted), scrapeMetric(consumerPort, metricNames.consumer.lateEvents),
       ]);
       say(`  producer: read ${read}, sent ${sent}, rejected ${rejected}${producing ? '' : ' (done)'} · consumer: ${consumed} events, ${emitted} windows, ${late} late`);
       if (emitted !== lastEmitted) { lastEmitted = emitted; quietSince = Date.now(); }
