@@ -48,7 +48,8 @@ export async function createTopics(admin: Admin, topics: TopicNames, partitions:
 
 /** Writes each generated partition's messages to the same raw partition, in order. */
 export async function produceRaw(kafka: Kafka, topic: string, partitions: GeneratedMessage[][]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // A loaded test machine can stall the broker for seconds; idempotent retries cannot duplicate.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 15, initialRetryTime: 300, maxRetryTime: 5_000 } });
   await producer.connect();
   try {
     for (const [partition, messages] of partitions.entries()) {
