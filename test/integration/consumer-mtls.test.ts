@@ -27,7 +27,7 @@ describe('consumer over mTLS with least-privilege ACLs', () => {
 
   before(async () => {
     tls = await startTlsCluster({ nodes: 1 });
-    kafka = tls.cluster.kafka();
+    kafka = tls.cluster.kafka({ retry: { retries: 15, initialRetryTime: 300, maxRetryTime: 5_000 } });
     admin = kafka.admin();
     await admin.connect();
     await createTopics(admin, topics, { raw: 2, repartition: 3 });

@@ -81,7 +81,8 @@ describe('consumer service on a real broker', () => {
 
   before(async () => {
     cluster = await KafkaCluster.start({ nodes: 1 });
-    kafka = cluster.kafka();
+    // A loaded test machine can stall the broker for seconds: retry for longer than kafkajs would.
+    kafka = cluster.kafka({ retry: { retries: 15, initialRetryTime: 300, maxRetryTime: 5_000 } });
     admin = kafka.admin();
     await admin.connect();
   });
@@ -204,7 +205,8 @@ describe('consumer service on a real broker', () => {
     assert.equal(await stopConsumer(zombie, 'SIGTERM'), 0);
     assert.equal(await stopConsumer(successor, 'SIGTERM'), 0);
     await assertCommittedEqualsOracle(topics, expected);
-    // Paused with a batch in hand, it resumed into a transaction its successor had fenced.
-    assert.match(zombie.log(), /has a newer owner/, 'the paused instance was fenced and rejoined');
+    // Resumed with a batch in hand, it meets a fenced transaction (TaskMigrated); resumed between
+    // batches, the coordinator no longer knows it. Either way it had to rejoin as a stale member.
+    assert.match(zombie.log(), /has a newer owner|not aware of this member/, 'the paused instance came back stale and rejoined');
   });
 });
