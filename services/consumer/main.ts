@@ -10,10 +10,13 @@ import { createRegistry, startMetricsServer } from '../core/metrics';
 import { onShutdown } from '../core/shutdown';
 import { readConsumerConfig, type ConsumerConfig } from './config';
 import { ConsumerMetrics } from './consumer-metrics';
+import { installReadCommittedFix } from './read-committed';
 import { RepartitionStage, type Topology } from './repartition-stage';
 import { WindowStage } from './window-stage';
 
 async function main(): Promise<void> {
+  // Before any fetch: kafkajs would otherwise hand both stages records of aborted transactions.
+  installReadCommittedFix();
   const logger = createLogger('consumer');
   let config: ConsumerConfig;
   let kafka: Kafka;

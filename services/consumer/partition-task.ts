@@ -3,7 +3,7 @@
 // bumps the producer epoch, which aborts whatever a previous owner of the partition left open and
 // fences it from committing again; only then are the committed offset and its metadata read, so
 // they include everything any earlier owner committed.
-import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message, type PartitionMetadata, type Producer, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ConsumerMetrics } from './consumer-metrics';
 
@@ -51,9 +51,10 @@ export interface TransactionContent {
 
 /** Sends everything and the consumed offset in one transaction; aborts and rethrows on any failure. */
 export async function commitTransaction(ctx: TaskContext, task: PartitionTask, content: TransactionContent): Promise<void> {
+  await assignPartitions(ctx.admin, content.topicMessages);
   const transaction = await task.producer.transaction();
   try {
-    for (const topicMessages of chunks(content.topicMessages)) await transaction.sendBatch({ topicMessages, acks: -1 });
+    for (const topicMessages of chunks(content.topicMessages)) await sendVerified(ctx, task, transaction, topicMessages);
     if (content.nextOffset) {
       // kafkajs' types omit it, but TxnOffsetCommit carries per-partition metadata and kafkajs sends it.
       const partitionOffset = { partition: task.partition, offset: content.nextOffset.offset.toString(), metadata: content.nextOffset.metadata ?? null };
@@ -67,6 +68,56 @@ export async function commitTransaction(ctx: TaskContext, task: PartitionTask, c
     await transaction.abort().catch((abortError: unknown) => ctx.logger.warn({ err: abortError, partition: task.partition }, 'abort failed (fenced?)'));
     throw error;
   }
+}
+
+const partitionCounts = new Map<string, PartitionMetadata[]>();
+const partitioner = Partitioners.DefaultPartitioner();
+
+/**
+ * Every message gets its partition here (Kafka's murmur2, as kafkajs would choose), so that what
+ * Kafka acknowledged can be checked partition by partition (sendVerified).
+ */
+async function assignPartitions(admin: Admin, topicMessages: TransactionContent['topicMessages']): Promise<void> {
+  for (const { topic, messages } of topicMessages) {
+    if (messages.every((m) => m.partition !== undefined)) continue;
+    let metadata = partitionCounts.get(topic);
+    if (!metadata) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const count = topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+      if (count === 0) throw new Error(`topic ${topic} has no partitions`);
+      // Every partition counts as available, so a null key round-robins over all of them.
+      metadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
+      partitionCounts.set(topic, metadata);
+    }
+    for (const message of messages) if (message.partition === undefined) message.partition = partitioner({ topic, partitionMetadata: metadata, message });
+  }
+}
+
+const maxResends = 5;
+
+/**
+ * kafkajs 2.2.4's sendBatch can resolve without having sent some partitions' messages: when a
+ * leader fails mid-request, its retry goes only to brokers that had not answered, so a partition
+ * whose leadership moved to a broker that had answered is skipped (see
+ * services/producer/verified-send.ts). In a transaction that would commit the batch without them;
+ * so the partitions acknowledged are checked and the rest sent again at once, within the same
+ * transaction. Safe with idempotence: kafkajs gave their sequence numbers back when the request
+ * failed, so if the first attempt was written after all, the broker sees the resend as a duplicate.
+ */
+async function sendVerified(ctx: TaskContext, task: PartitionTask, transaction: Transaction, topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {
+  let pending = topicMessages;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > maxResends) throw new Error(`Kafka never acknowledged ${describePending(pending)} after ${maxResends} resends`);
+    if (attempt > 0) ctx.logger.warn({ topic: task.topic, partition: task.partition, unacknowledged: describePending(pending) }, 'sendBatch skipped partitions; sending them again');
+    const acknowledged = new Set((await transaction.sendBatch({ topicMessages: pending, acks: -1 })).map((r) => `${r.topicName}:${r.partition}`));
+    pending = pending
+      .map(({ topic, messages }) => ({ topic, messages: messages.filter((m) => !acknowledged.has(`${topic}:${m.partition}`)) }))
+      .filter((t) => t.messages.length > 0);
+  }
+}
+
+function describePending(pending: { topic: string; messages: Message[] }[]): string {
+  return pending.map(({ topic, messages }) => `${topic} partition(s) ${[...new Set(messages.map((m) => m.partition))].join(',')}`).join('; ');
 }
 
 /**
