@@ -10,6 +10,7 @@ import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, typ
 import type { EnrichedEvent } from './enrich';
 import { keyedEventJson } from './repartition-records';
 import { partitionFor, repartitionBatch, watermark } from './repartitioner';
+import { createStageConsumer, runStageConsumer } from './stage-consumer';
 import { TaskSet } from './task-set';
 
 export interface Topology {
@@ -36,27 +37,10 @@ export class RepartitionStage {
   }
 
   async start(onCrash: (error: Error) => void): Promise<void> {
-    const consumer = this.ctx.kafka.consumer({
-      groupId: this.config.groupId,
-      sessionTimeout: this.config.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(this.config.sessionTimeoutMs / 10),
-      maxBytesPerPartition: this.config.maxBytesPerPartition,
-      maxWaitTimeInMs: 250,
-      readUncommitted: false,
+    this.consumer = createStageConsumer(this.ctx, this.config, {
+      stage: 'repartition', groupId: this.config.groupId, topic: this.config.topics.raw, tasks: this.tasks, onCrash,
     });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const partitions = payload.memberAssignment[this.config.topics.raw] ?? [];
-      this.tasks.assign(partitions);
-      this.ctx.metrics.keepLag(this.config.topics.raw, partitions);
-      this.ctx.logger.info({ stage: 'repartition', partitions }, 'partitions assigned');
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) onCrash(payload.error);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.config.topics.raw, fromBeginning: true });
-    await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: this.config.concurrentPartitions, eachBatch: (payload) => this.onBatch(payload) });
+    await runStageConsumer(this.consumer, this.config, this.config.topics.raw, (payload) => this.onBatch(payload));
     if (this.config.idleTimeoutMs > 0) {
       const every = Math.max(100, Math.floor(this.config.idleTimeoutMs / 4));
       this.idleTimer = setInterval(() => {

@@ -8,6 +8,7 @@ import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
 import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
 import { parseRepartitionRecord } from './repartition-records';
+import { createStageConsumer, runStageConsumer } from './stage-consumer';
 import { TaskSet } from './task-set';
 import type { WindowResult } from './window-aggregate';
 import { WindowEngine, type EngineSpec, type LateRecord } from './window-engine';
@@ -44,27 +45,10 @@ export class WindowStage {
   }
 
   async start(onCrash: (error: Error) => void): Promise<void> {
-    const consumer = this.ctx.kafka.consumer({
-      groupId: this.groupId,
-      sessionTimeout: this.config.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(this.config.sessionTimeoutMs / 10),
-      maxBytesPerPartition: this.config.maxBytesPerPartition,
-      maxWaitTimeInMs: 250,
-      readUncommitted: false,
+    this.consumer = createStageConsumer(this.ctx, this.config, {
+      stage: 'windows', groupId: this.groupId, topic: this.config.topics.repartition, tasks: this.tasks, onCrash,
     });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const partitions = payload.memberAssignment[this.config.topics.repartition] ?? [];
-      this.tasks.assign(partitions);
-      this.ctx.metrics.keepLag(this.config.topics.repartition, partitions);
-      this.ctx.logger.info({ stage: 'windows', partitions }, 'partitions assigned');
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) onCrash(payload.error);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.config.topics.repartition, fromBeginning: true });
-    await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: this.config.concurrentPartitions, eachBatch: (payload) => this.onBatch(payload) });
+    await runStageConsumer(this.consumer, this.config, this.config.topics.repartition, (payload) => this.onBatch(payload));
   }
 
   async stop(): Promise<void> {
