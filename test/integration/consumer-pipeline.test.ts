@@ -8,9 +8,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
-import type { ConsumedRecord } from '../support/consume';
 import { generateRawPartitions, seededRandom, type GeneratedMessage } from '../support/consumer-events';
-import { createTopics, produceRaw, readAll, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
+import { createTopics, produceRaw, lateOf, readAll, resultsOf, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
 import { oracle, type OracleEvent, type OracleOptions } from '../support/oracle';
 
 const windows: OracleOptions = { tumblingSizeMs: 10_000, slidingSizeMs: 30_000, slidingAdvanceMs: 10_000, graceMs: 5_000, groupBy: ['category', 'overall'], topN: 3 };
@@ -51,25 +50,6 @@ function slice(raw: GeneratedMessage[][], k: number, n: number): GeneratedMessag
 
 function expectedOf(raw: GeneratedMessage[][]) {
   return oracle(raw.map((ms) => ms.filter((m) => !m.malformed).map((m) => JSON.parse(m.value) as OracleEvent)), windows);
-}
-
-function resultsOf(records: ConsumedRecord[]): Map<string, unknown> {
-  const results = new Map<string, unknown>();
-  for (const r of records) {
-    assert.ok(!results.has(r.key!), `window ${r.key} committed twice`);
-    results.set(r.key!, JSON.parse(r.value!));
-  }
-  return results;
-}
-
-function lateOf(records: ConsumedRecord[]): Map<string, number[]> {
-  const late = new Map<string, number[]>();
-  for (const r of records) {
-    assert.ok(!late.has(r.key!), `late record ${r.key} committed twice`);
-    const value = JSON.parse(r.value!) as { missedWindows: { startMs: number }[] };
-    late.set(r.key!, value.missedWindows.map((w) => w.startMs));
-  }
-  return late;
 }
 
 describe('consumer service on a real broker', () => {

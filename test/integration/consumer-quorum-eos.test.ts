@@ -11,9 +11,8 @@ import type { Admin, Kafka } from 'kafkajs';
 import { keyedEventJson } from '../../services/consumer/repartition-records';
 import { partitionFor, repartitionBatch } from '../../services/consumer/repartitioner';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
-import type { ConsumedRecord } from '../support/consume';
 import { generateRawPartitions, type GeneratedMessage } from '../support/consumer-events';
-import { produceRaw, readAll, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
+import { produceRaw, lateOf, readAll, resultsOf, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
 import { oracle, type OracleEvent, type OracleOptions } from '../support/oracle';
 
 const windows: OracleOptions = { tumblingSizeMs: 10_000, slidingSizeMs: 30_000, slidingAdvanceMs: 10_000, graceMs: 5_000, groupBy: ['category', 'overall'], topN: 3 };
@@ -34,24 +33,6 @@ function dataset(seed: number, eventsPerPartition: number): GeneratedMessage[][]
 
 function slice(raw: GeneratedMessage[][], k: number, n: number): GeneratedMessage[][] {
   return raw.map((messages) => messages.slice(Math.floor((k * messages.length) / n), Math.floor(((k + 1) * messages.length) / n)));
-}
-
-function resultsOf(records: ConsumedRecord[]): Map<string, unknown> {
-  const results = new Map<string, unknown>();
-  for (const r of records) {
-    assert.ok(!results.has(r.key!), `window ${r.key} committed twice`);
-    results.set(r.key!, JSON.parse(r.value!));
-  }
-  return results;
-}
-
-function lateOf(records: ConsumedRecord[]): Map<string, number[]> {
-  const late = new Map<string, number[]>();
-  for (const r of records) {
-    assert.ok(!late.has(r.key!), `late record ${r.key} committed twice`);
-    late.set(r.key!, (JSON.parse(r.value!) as { missedWindows: { startMs: number }[] }).missedWindows.map((w) => w.startMs));
-  }
-  return late;
 }
 
 describe('consumer exactly-once on a three-node cluster', () => {

@@ -1,5 +1,6 @@
 // Runs the consumer service as a child process against a test cluster, and reads what it
 // committed: the helpers behind the consumer's integration tests.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -124,4 +125,24 @@ export async function waitFor(what: string, condition: () => Promise<boolean>, t
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Window results by record key; a key committed twice fails the test. */
+export function resultsOf(records: ConsumedRecord[]): Map<string, unknown> {
+  const results = new Map<string, unknown>();
+  for (const r of records) {
+    assert.ok(!results.has(r.key!), `window ${r.key} committed twice`);
+    results.set(r.key!, JSON.parse(r.value!));
+  }
+  return results;
+}
+
+export function lateOf(records: ConsumedRecord[]): Map<string, number[]> {
+  const late = new Map<string, number[]>();
+  for (const r of records) {
+    assert.ok(!late.has(r.key!), `late record ${r.key} committed twice`);
+    const value = JSON.parse(r.value!) as { missedWindows: { startMs: number }[] };
+    late.set(r.key!, value.missedWindows.map((w) => w.startMs));
+  }
+  return late;
 }
