@@ -40,6 +40,7 @@ export async function openTask(ctx: TaskContext, topic: string, partition: numbe
   const offsets = await ctx.admin.fetchOffsets({ groupId: ctx.groupId, topics: [topic] });
   const committed = offsets[0]?.partitions.find((p) => p.partition === partition);
   const offset = committed && committed.offset !== '-1' ? BigInt(committed.offset) : 0n;
+  ctx.logger.info({ topic, partition, committedOffset: offset.toString() }, 'task opened: earlier owners fenced, committed offset read');
   return { topic, partition, producer, committedOffset: offset, committedMetadata: committed?.metadata ?? null };
 }
 
@@ -47,6 +48,8 @@ export interface TransactionContent {
   topicMessages: { topic: string; messages: Message[] }[];
   /** The next offset to consume from the task's partition, and metadata to store with it. */
   nextOffset?: { offset: bigint; metadata?: string };
+  /** The first offset of the task's partition this transaction consumed (for the log). */
+  firstOffset?: string;
 }
 
 /** Sends everything and the consumed offset in one transaction; aborts and rethrows on any failure. */
@@ -62,7 +65,11 @@ export async function commitTransaction(ctx: TaskContext, task: PartitionTask, c
     }
     await transaction.commit();
     ctx.metrics.transactions.inc({ result: 'commit' });
-    if (content.nextOffset) task.committedOffset = content.nextOffset.offset;
+    if (content.nextOffset) {
+      const records = content.topicMessages.reduce((n, t) => n + t.messages.length, 0);
+      ctx.logger.debug({ topic: task.topic, partition: task.partition, first: content.firstOffset?.toString(), next: content.nextOffset.offset.toString(), records }, 'transaction committed');
+      task.committedOffset = content.nextOffset.offset;
+    }
   } catch (error) {
     ctx.metrics.transactions.inc({ result: 'abort' });
     await transaction.abort().catch((abortError: unknown) => ctx.logger.warn({ err: abortError, partition: task.partition }, 'abort failed (fenced?)'));

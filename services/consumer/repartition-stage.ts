@@ -87,6 +87,7 @@ export class RepartitionStage {
     const deadLetters = out.rejected.map((r) => deadLetterMessage(r.message, origin(r.message.offset), r.reason));
     await commitTransaction(this.ctx, task, {
       topicMessages: [{ topic: this.config.topics.repartition, messages: repartitioned }, { topic: this.config.topics.deadLetter, messages: deadLetters }],
+      firstOffset: messages[0]!.offset,
       nextOffset: { offset: BigInt(messages[messages.length - 1]!.offset) + 1n, metadata: JSON.stringify({ streamTime: out.streamTime }) },
     });
     timer();

@@ -100,6 +100,7 @@ export class WindowStage {
         { topic: this.config.topics.deadLetter, messages: deadLetters.map((d) => d.message) },
         { topic: this.config.topics.changelog, messages: changelog },
       ],
+      firstOffset: messages[0]!.offset,
       nextOffset: { offset: BigInt(messages[messages.length - 1]!.offset) + 1n },
     });
     timer();

@@ -1,5 +1,8 @@
 // The Kafka client every service uses: mutual TLS with the service's own certificate (the
 // principal the ACLs are written for), or plaintext for local experiments only.
+// First: kafkajs' producer must load with the send fix in place.
+import './kafkajs-fixes';
+import { assertSendFixInstalled } from './kafkajs-send-fix';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
@@ -124,6 +127,7 @@ export function kafkaJsConfig(config: KafkaClientConfig, logger?: Logger): Kafka
 }
 
 export function createKafka(config: KafkaClientConfig, logger?: Logger): Kafka {
+  assertSendFixInstalled();
   return new Kafka(kafkaJsConfig(config, logger));
 }
 

@@ -1,5 +1,7 @@
 // `npm run produce -- --file data.csv [--rate N | --replay K] [--preset …]`, or in the container with
 // the same settings from PRODUCER_* variables. Exit codes: exit-codes.ts.
+// First, before anything loads kafkajs (see core/kafkajs-send-fix.ts).
+import '../core/kafkajs-fixes';
 import { ConfigError } from '../core/env';
 import { createKafka } from '../core/kafka-client';
 import { createLogger } from '../core/logger';

@@ -176,11 +176,7 @@ for (const { stack, brokers } of [{ stack: 'dev', brokers: 1 }, { stack: 'prod',
       });
     });
 
-    // Known defect, open in issue 5: on the prod shape (two consumer replicas, three brokers, one
-    // replica killed and one broker stopped mid-stream) some windows still come out over-counted.
-    // The check runs and reports every time; `todo` keeps a known failure from hiding the others.
-    const knownDefect = stack === 'prod' ? { todo: 'prod shape: windows over-counted after a replica kill + broker stop (issue 5)' } : {};
-    it('processed_ecommerce_topic equals the oracle of what is on the raw topic, each window exactly once', knownDefect, async () => {
+    it('processed_ecommerce_topic equals the oracle of what is on the raw topic, each window exactly once', async () => {
       await run.withLogsOnFailure(services.consumers.map((c) => c.name), () => pipelineEqualsOracle());
     });
 
