@@ -9,7 +9,9 @@
 // transaction, and the windows over-counted.
 //
 // The fix makes each attempt wait until every request it started has finished before its failure
-// goes on to the retrier, so the retry only sends to brokers that really failed. It wraps
+// goes on to the retrier, so the retry only sends to brokers that really failed; and it sends a
+// producer's AddPartitionsToTxn requests one at a time (serialAddPartitions), which removes most of
+// those CONCURRENT_TRANSACTIONS refusals and the 300 ms retries they cost. It wraps
 // kafkajs' sendMessages factory, so it must be in place before kafkajs loads its producer: each
 // service's entry point imports ./kafkajs-fixes first, and createKafka refuses to run without it.
 import { createRequire } from 'node:module';
@@ -17,6 +19,7 @@ import { createRequire } from 'node:module';
 interface EosManager {
   acquireBrokerLock(broker: unknown): Promise<void>;
   releaseBrokerLock(broker: unknown): unknown;
+  addPartitionsToTransaction?(topicData: unknown): Promise<void>;
 }
 type Bail = (error: Error) => void;
 type Attempt = (bail: Bail, retryCount: number, retryTime: number) => Promise<unknown>;
@@ -95,6 +98,54 @@ export function settleBeforeRetry(factory: SendMessagesFactory): SendMessagesFac
   };
 }
 
+/**
+ * The other half: kafkajs adds each broker's partitions to the transaction with its own
+ * AddPartitionsToTxn, all at once, and the coordinator refuses all but one with
+ * CONCURRENT_TRANSACTIONS, as it does right after a commit while its markers are being written.
+ * kafkajs then retries the whole send after its backoff (300 ms and up) and logs an error each
+ * time. Here a producer's AddPartitionsToTxn requests go one at a time, and CONCURRENT_TRANSACTIONS
+ * is retried at once with a short backoff, as the Java producer does; whatever remains goes to
+ * kafkajs' own retry.
+ */
+export function serialAddPartitions(factory: SendMessagesFactory, backoffMs: readonly number[] = [10, 20, 40, 80, 160, 320]): SendMessagesFactory {
+  return (options) => {
+    const original = options.eosManager;
+    const add = original.addPartitionsToTransaction?.bind(original);
+    if (!add) return factory(options);
+    const eosManager = Object.create(original) as EosManager;
+    eosManager.addPartitionsToTransaction = (topicData) => queueOf(original).run(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await add(topicData);
+        } catch (error) {
+          const delay = backoffMs[attempt];
+          if ((error as { type?: unknown }).type !== 'CONCURRENT_TRANSACTIONS' || delay === undefined) throw error;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    });
+    return factory({ ...options, eosManager });
+  };
+}
+
+/** One chain of AddPartitionsToTxn calls per producer (kafkajs' eosManager). */
+const addQueues = new WeakMap<object, { run<T>(job: () => Promise<T>): Promise<T> }>();
+function queueOf(eosManager: object): { run<T>(job: () => Promise<T>): Promise<T> } {
+  let queue = addQueues.get(eosManager);
+  if (!queue) {
+    let tail: Promise<unknown> = Promise.resolve();
+    queue = {
+      run<T>(job: () => Promise<T>): Promise<T> {
+        const result = tail.then(job);
+        tail = result.catch(() => undefined);
+        return result;
+      },
+    };
+    addQueues.set(eosManager, queue);
+  }
+  return queue;
+}
+
 const fixed = Symbol.for('ecommerce.kafkajs.settleBeforeRetry');
 let installedInTime = false;
 
@@ -106,7 +157,7 @@ export function installSendFix(): void {
   if (current[fixed]) return;
   if (require.cache[load.resolve('./src/producer/messageProducer')]) return;
   if (typeof current !== 'function') throw new Error('kafkajs src/producer/sendMessages is not a factory: the send fix does not fit this kafkajs version');
-  const patched = Object.assign(settleBeforeRetry(current), { [fixed]: true as const });
+  const patched = Object.assign(settleBeforeRetry(serialAddPartitions(current)), { [fixed]: true as const });
   const cached = require.cache[sendMessagesPath];
   if (!cached) throw new Error('kafkajs src/producer/sendMessages is not in the module cache');
   cached.exports = patched;

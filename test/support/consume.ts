@@ -1,6 +1,7 @@
 // Reads a topic from the beginning until a predicate says enough, with a deadline: tests use it to
 // compare what is really on a topic with what they expect.
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { installReadCommittedFix } from '../../services/consumer/read-committed';
 
 export interface ConsumedRecord {
   partition: number;
@@ -30,6 +31,8 @@ export async function consumeUntil(
   done: (records: ConsumedRecord[]) => boolean,
   options: { groupId?: string; timeoutMs?: number; readUncommitted?: boolean } = {},
 ): Promise<ConsumedRecord[]> {
+  // kafkajs alone would also return records of aborted transactions (see read-committed.ts).
+  installReadCommittedFix();
   const consumer = kafka.consumer({
     groupId: options.groupId ?? `test-reader-${Date.now()}-${Math.random().toString(36).slice(2)}`,
     readUncommitted: options.readUncommitted ?? false,

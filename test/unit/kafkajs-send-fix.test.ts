@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { settleBeforeRetry, type SendMessagesFactory, type SendMessagesOptions } from '../../services/core/kafkajs-send-fix';
+import { serialAddPartitions, settleBeforeRetry, type SendMessagesFactory, type SendMessagesOptions } from '../../services/core/kafkajs-send-fix';
 
 const load = createRequire(require.resolve('kafkajs'));
 const kafkajsSendMessages = load('./src/producer/sendMessages') as SendMessagesFactory;
@@ -27,10 +27,12 @@ interface TopicData {
 }
 
 /** Partition 0 led by broker 1 (slow produce), partition 1 by broker 2 (AddPartitionsToTxn refused once). */
-function scenario(produceDelayMs: number) {
+function scenario(produceDelayMs: number, coordinator: 'refuses broker 2 once' | 'refuses concurrent adds' = 'refuses broker 2 once') {
   const produced: ProduceCall[] = [];
   const leaderOf = (partition: number) => (partition === 0 ? 1 : 2);
   let refusals = 1;
+  let adding = 0;
+  let errorsLogged = 0;
   const broker = (nodeId: number) => ({
     nodeId,
     async produce({ topicData }: { topicData: TopicData[] }) {
@@ -52,7 +54,14 @@ function scenario(produceDelayMs: number) {
     getSequence: (_topic: string, partition: number) => sequences.get(partition) ?? 0,
     updateSequence: (_topic: string, partition: number, n: number) => void sequences.set(partition, (sequences.get(partition) ?? 0) + n),
     async addPartitionsToTransaction(topicData: TopicData[]) {
-      if (topicData.some((t) => t.partitions.some((p) => leaderOf(p.partition) === 2)) && refusals-- > 0) throw createErrorFromCode(CONCURRENT_TRANSACTIONS);
+      if (coordinator === 'refuses concurrent adds') {
+        if (adding > 0) throw createErrorFromCode(CONCURRENT_TRANSACTIONS);
+        adding += 1;
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        adding -= 1;
+      } else if (topicData.some((t) => t.partitions.some((p) => leaderOf(p.partition) === 2)) && refusals-- > 0) {
+        throw createErrorFromCode(CONCURRENT_TRANSACTIONS);
+      }
     },
     async acquireBrokerLock(b: { nodeId: number }) {
       while (locks.has(b.nodeId)) await locks.get(b.nodeId);
@@ -76,7 +85,7 @@ function scenario(produceDelayMs: number) {
     },
     findBroker: async ({ nodeId }: { nodeId: string }) => brokers.get(Number(nodeId))!,
   };
-  const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => void (errorsLogged += 1) };
   const options: SendMessagesOptions = {
     logger: quiet, cluster, eosManager, partitioner: ({ message }: { message: { partition: number } }) => message.partition,
     retrier: createRetry({ retries: 3, initialRetryTime: 10, maxRetryTime: 20 }),
@@ -85,7 +94,7 @@ function scenario(produceDelayMs: number) {
     acks: -1, timeout: 30_000, compression: 0,
     topicMessages: [{ topic: 't', messages: [0, 0, 0, 1, 1].map((partition, i) => ({ partition, value: `m${i}` })) }],
   };
-  return { produced, options, request, send: (factory: SendMessagesFactory) => factory(options)(request) };
+  return { produced, options, request, errorsLogged: () => errorsLogged, send: (factory: SendMessagesFactory) => factory(options)(request) };
 }
 
 describe('kafkajs sendBatch retries (services/core/kafkajs-send-fix)', () => {
@@ -111,6 +120,26 @@ describe('kafkajs sendBatch retries (services/core/kafkajs-send-fix)', () => {
     await send(settleBeforeRetry(kafkajsSendMessages));
     assert.equal(produced.filter((c) => c.partition === 0).length, 1);
     assert.equal(produced.filter((c) => c.partition === 1).length, 1);
+  });
+
+  it('kafkajs alone adds both brokers\' partitions at once, so the coordinator refuses one and the whole send is retried', async () => {
+    const { errorsLogged, send } = scenario(0, 'refuses concurrent adds');
+    await send(kafkajsSendMessages);
+    assert.ok(errorsLogged() > 0, 'kafkajs logged a failed send and retried');
+  });
+
+  it('fixed: AddPartitionsToTxn one at a time, so no send is refused or retried', async () => {
+    const { produced, errorsLogged, send } = scenario(0, 'refuses concurrent adds');
+    await send(settleBeforeRetry(serialAddPartitions(kafkajsSendMessages)));
+    assert.equal(errorsLogged(), 0);
+    assert.deepEqual(produced.map((c) => c.partition).sort(), [0, 1]);
+  });
+
+  it('fixed: CONCURRENT_TRANSACTIONS (a commit\'s markers still being written) is retried at once with a short backoff', async () => {
+    const { produced, errorsLogged, send } = scenario(0);
+    await send(settleBeforeRetry(serialAddPartitions(kafkajsSendMessages)));
+    assert.equal(errorsLogged(), 0, 'kafkajs\' own 300 ms retry never ran');
+    assert.deepEqual(produced.map((c) => c.partition).sort(), [0, 1]);
   });
 
   it('installed by services/core/kafkajs-fixes before kafkajs loads its producer, kafkajs\' own messageProducer sends once', async () => {
