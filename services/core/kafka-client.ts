@@ -131,12 +131,23 @@ export function createKafka(config: KafkaClientConfig, logger?: Logger): Kafka {
   return new Kafka(kafkaJsConfig(config, logger));
 }
 
-function pinoLogCreator(logger: Logger) {
+/**
+ * kafkajs logs every error response at ERROR, even one it retries as a matter of course. A
+ * transaction's first AddPartitionsToTxn right after the previous commit is refused with
+ * CONCURRENT_TRANSACTIONS until the commit markers are written, and retried at once
+ * (kafkajs-send-fix.ts): routine, so debug.
+ */
+function isRoutine(message: string, extra: Record<string, unknown>): boolean {
+  return message.startsWith('Response AddPartitionsToTxn') && /another concurrent operation on the same transaction/.test(String(extra.error));
+}
+
+export function pinoLogCreator(logger: Logger) {
   return () =>
     ({ level, log }: LogEntry): void => {
       const { message, ...extra } = log;
       const child = logger.child({ component: 'kafkajs' });
-      if (level === logLevel.ERROR) child.error(extra, message);
+      if (isRoutine(message, extra)) child.debug(extra, message);
+      else if (level === logLevel.ERROR) child.error(extra, message);
       else if (level === logLevel.WARN) child.warn(extra, message);
       else if (level === logLevel.INFO) child.info(extra, message);
       else child.debug(extra, message);

@@ -8,7 +8,9 @@ import { after, describe, it } from 'node:test';
 import forge from 'node-forge';
 import { ConfigError, EnvReader } from '../../services/core/env';
 import { checkEvent, parseEventMessage } from '../../services/core/event';
-import { loadTls, readKafkaClientConfig } from '../../services/core/kafka-client';
+import { loadTls, pinoLogCreator, readKafkaClientConfig } from '../../services/core/kafka-client';
+import { logLevel } from 'kafkajs';
+import pino from 'pino';
 
 function selfSigned(cn: string, notBefore: Date, notAfter: Date): { cert: string; key: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -127,5 +129,23 @@ describe('canonical event', () => {
     const notJson = parseEventMessage(Buffer.from('{oops'));
     assert.ok(!notJson.ok && notJson.reason.startsWith('not JSON'));
     assert.deepEqual(parseEventMessage(null), { ok: false, reason: 'empty message' });
+  });
+});
+
+describe('kafkajs logs through pino', () => {
+  function levelsOf(entries: { level: logLevel; message: string; error?: string }[]): number[] {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
+    const log = pinoLogCreator(logger)();
+    for (const e of entries) log({ namespace: 'Connection', level: e.level, label: 'ERROR', log: { timestamp: '', logger: 'kafkajs', message: e.message, error: e.error } });
+    return lines.map((line) => (JSON.parse(line) as { level: number }).level);
+  }
+
+  it('keeps kafkajs errors as errors, but a routine CONCURRENT_TRANSACTIONS answer to AddPartitionsToTxn is debug', () => {
+    assert.deepEqual(levelsOf([
+      { level: logLevel.ERROR, message: 'Response AddPartitionsToTxn(key: 24, version: 1)', error: 'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing' },
+      { level: logLevel.ERROR, message: 'Response Produce(key: 0, version: 7)', error: 'This server is not the leader for that topic-partition' },
+      { level: logLevel.WARN, message: 'Limiting retries' },
+    ]), [20, 50, 40]);
   });
 });
