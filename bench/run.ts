@@ -2,73 +2,29 @@
 // own broker configuration (rendered properties, mutual TLS, ACLs), with Kafka's
 // ProducerPerformance / ConsumerPerformance and kcat measured in the same run on the same broker.
 // Prints one table of ratios with the machine's details and writes it as JSON to bench/results/.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { metricNames } from '../services/core/metric-names';
-import { writeGeneratedCsv } from '../services/producer/generator';
 import { freePorts } from '../tools/kafka/free-port';
-import { kafkaVersion, repoRoot } from '../tools/kafka/kafka-runtime';
-import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
-import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../tools/local-stack';
-import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance, type ClientProperties, type Throughput } from './anchors';
-
-interface Row { benchmark: string; what: string; result: Throughput; anchor?: string; ratio?: number }
-
-function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1000) throw new Error(`${name} must be an integer ≥ 1000 (got ${process.argv[i + 1]})`);
-  return value;
-}
-
-const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
-
-async function waitForWindows(consumer: Service, metricsPort: number, expected: number, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const emitted = await scrapeMetric(metricsPort, metricNames.consumer.windowsEmitted);
-    if (emitted >= expected) return Date.now();
-    if (Date.now() > deadline) throw new Error(`the consumer emitted ${emitted} of ${expected} windows within ${timeoutMs / 1000} s`);
-    if (consumer.child.exitCode !== null) throw new Error(`the consumer exited (${consumer.child.exitCode}):\n${consumer.log()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const throughput = (records: number, seconds: number, bytes: number): Throughput => ({ records, seconds, recordsPerSecond: records / seconds, megabytesPerSecond: bytes / 1e6 / seconds });
+import { repoRoot } from '../tools/kafka/kafka-runtime';
+import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../tools/local-stack';
+import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance } from './anchors';
+import { argValue, formatTable, generateDataset, machineInfo, runMain, say, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
   const config = loadStack('dev');
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-  let tls: TlsCluster | undefined;
+  let broker: BenchBroker | undefined;
   const services: Service[] = [];
   try {
-    say(`generating ${rows} rows`);
-    const csv = path.join(work, 'events.csv');
-    const summary = await writeGeneratedCsv(csv, { rows, seed: 42, eventsPerSecond: 200, outOfOrderMs: 5_000, lateRate: 0.001, lateByMs: 600_000, malformedRate: 0.001 });
+    const dataset = await generateDataset(rows, config, work);
+    const { csv, expectedWindows } = dataset;
     const settings = config.services.consumer.settings;
     const raw = config.topics.find((t) => t.role === 'raw')!;
-    say('computing the expected windows (SQL oracle)');
-    const oracle = spawnSync('python3', [path.join(repoRoot, 'test', 'oracle', 'windows_oracle.py'), JSON.stringify({
-      partitions: raw.partitions, tumblingMs: settings.tumblingSizeMs, slidingMs: settings.slidingSizeMs, advanceMs: settings.slidingAdvanceMs,
-      graceMs: settings.graceMs, topN: settings.topN, groupBy: settings.groupBy,
-    })], { input: readFileSync(csv), maxBuffer: 1024 * 1024 * 1024 });
-    if (oracle.status !== 0) throw new Error(`oracle failed: ${String(oracle.stderr)}`);
-    const expectedWindows = (JSON.parse(String(oracle.stdout)) as { windows: unknown[] }).windows.length;
-
-    say('starting the broker (rendered properties, mutual TLS, ACLs)');
-    tls = await startTlsCluster({ nodes: 1 });
-    const cluster = tls.cluster;
-    const adminFiles = { ca: path.join(work, 'ca.pem'), cert: path.join(work, 'admin.pem'), key: path.join(work, 'admin-key.pem'), keystore: path.join(work, 'admin-keystore.pem') };
-    writeFileSync(adminFiles.ca, tls.pki.ca.certPem);
-    writeFileSync(adminFiles.cert, tls.admin.certPem);
-    writeFileSync(adminFiles.key, tls.admin.keyPem);
-    writeFileSync(adminFiles.keystore, `${tls.admin.keyPem.trim()}\n${tls.admin.certPem.trim()}\n`);
-    const javaClient: ClientProperties = { 'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': adminFiles.ca, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': adminFiles.keystore };
-    const kcatClient: ClientProperties = { 'security.protocol': 'ssl', 'ssl.ca.location': adminFiles.ca, 'ssl.certificate.location': adminFiles.cert, 'ssl.key.location': adminFiles.key };
-    const bootstrap = cluster.bootstrap()[0]!;
+    broker = await startBenchBroker(work);
+    const tls = broker.tls;
+    const { bootstrap, javaClient, kcatClient } = broker;
 
     // The anchors send the same bytes our producer sends: canonical events as JSON, one per line.
     const solo = await provisionTopicsAndAcls(tls, config, '_solo');
@@ -105,13 +61,13 @@ async function main(): Promise<void> {
     rowsOut.push({ benchmark: 'anchor', what: 'kcat -C', result: kc });
 
     const envFor = (names: TopicNames, group: string): { producer: Record<string, string>; consumer: Record<string, string> } => {
-      const envs = serviceEnvs(tls!, config, names, work);
+      const envs = serviceEnvs(tls, config, names, work);
       const producer: Record<string, string> = { ...envs.producer, PRODUCER_FILE: csv, LOG_LEVEL: 'warn' };
       delete producer.PRODUCER_RATE; // as fast as the broker allows
       // Windows close 1 s after the input ends (not the stack's 30 s), so the clock stops at the work.
       return { producer, consumer: { ...envs.consumers[0]!, CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group, CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' } };
     };
-    const csvBytes = summary.bytes;
+    const csvBytes = dataset.bytes;
 
     say('ours: producer');
     const solo1 = envFor(solo, 'ecommerce-consumer-bench-solo');
@@ -129,7 +85,7 @@ async function main(): Promise<void> {
     const consumer = startService('consumer', { ...solo1.consumer, METRICS_PORT: String(c1) }, path.join(work, 'consumer.log'));
     services.push(consumer);
     const done = await waitForWindows(consumer, c1!, expectedWindows, 3_600_000);
-    const events = rows - summary.malformed;
+    const events = rows - dataset.malformed;
     const processor = throughput(events, (done - started) / 1000, 0);
     rowsOut.push({ benchmark: 'processor', what: 'our consumer: raw → windows committed (2 transactional stages)', result: processor, anchor: 'ConsumerPerformance', ratio: processor.recordsPerSecond / cp.recordsPerSecond });
     await stopService(consumer);
@@ -145,12 +101,8 @@ async function main(): Promise<void> {
     rowsOut.push({ benchmark: 'end-to-end', what: 'producer start → last window committed', result: endToEnd, anchor: 'ProducerPerformance', ratio: endToEnd.recordsPerSecond / pp.recordsPerSecond });
     await Promise.all([stopService(consumer2), producer2.exited]);
 
-    const machine = {
-      cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`,
-      node: process.version, java: spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '', kafka: kafkaVersion(),
-      kcat: spawnSync('kcat', ['-V'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '',
-    };
-    const report = { date: new Date().toISOString(), rows, malformedRows: summary.malformed, expectedWindows, settings: { ...settings, partitions: raw.partitions, idleTimeoutMs: 1000 }, machine, results: rowsOut };
+    const machine = machineInfo();
+    const report = { date: new Date().toISOString(), rows, malformedRows: dataset.malformed, expectedWindows, settings: { ...settings, partitions: raw.partitions, idleTimeoutMs: 1000 }, machine, results: rowsOut };
     const table = formatTable(report.results);
     process.stdout.write(`\n${rows} generated rows, ${expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n`);
     const dir = path.join(repoRoot, 'bench', 'results');
@@ -159,25 +111,9 @@ async function main(): Promise<void> {
     writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ ...report, table }, null, 2));
   } finally {
     for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
-    await tls?.cluster.stop();
+    await broker?.tls.cluster.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-export function formatTable(rows: Row[]): string {
-  const lines = [['benchmark', 'what', 'records', 'seconds', 'records/s', 'MB/s', 'vs anchor', 'ratio']];
-  for (const r of rows) {
-    lines.push([r.benchmark, r.what, String(r.result.records), r.result.seconds.toFixed(1), Math.round(r.result.recordsPerSecond).toLocaleString('en-US'),
-      r.result.megabytesPerSecond ? r.result.megabytesPerSecond.toFixed(1) : '', r.anchor ?? '', r.ratio !== undefined ? r.ratio.toFixed(2) : '']);
-  }
-  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  const fmt = (l: string[]): string => `| ${l.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
-  return [fmt(lines[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.slice(1).map(fmt)].join('\n');
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(main);

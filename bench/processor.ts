@@ -1,0 +1,100 @@
+// `npm run bench:processor [-- --rows N]` (default 5,000,000): the consumer alone on a full raw
+// topic, against Kafka's ConsumerPerformance reading the same topic on the same broker in the same
+// run, over mutual TLS with the stack's settings; and the consumer's resident memory as the events
+// go by (after 1M and after 5M events above all), which must stay flat: window state is bounded by
+// the open windows, not by the events seen.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { metricNames } from '../services/core/metric-names';
+import { freePorts } from '../tools/kafka/free-port';
+import { repoRoot } from '../tools/kafka/kafka-runtime';
+import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service } from '../tools/local-stack';
+import { consumerPerformance } from './anchors';
+import { argValue, formatTable, generateDataset, machineInfo, runMain, say, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+
+/** Resident set size of a process in MiB (Linux /proc). */
+function rssMiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+interface RssSample { events: number; rssMiB: number }
+
+async function main(): Promise<void> {
+  const rows = argValue('--rows', 5_000_000);
+  const config = loadStack('dev');
+  const work = mkdtempSync(path.join(os.tmpdir(), 'bench-processor-'));
+  let broker: BenchBroker | undefined;
+  const services: Service[] = [];
+  try {
+    const dataset = await generateDataset(rows, config, work);
+    broker = await startBenchBroker(work);
+    const topics = await provisionTopicsAndAcls(broker.tls, config, '_processor');
+    const envs = serviceEnvs(broker.tls, config, topics, work);
+    const [producerPort, consumerPort] = await freePorts(2);
+
+    say(`filling ${topics.raw} with our producer`);
+    const producerEnv: Record<string, string> = { ...envs.producer, PRODUCER_FILE: dataset.csv, LOG_LEVEL: 'warn', METRICS_PORT: String(producerPort) };
+    delete producerEnv.PRODUCER_RATE;
+    const producer = startService('producer', producerEnv, path.join(work, 'producer.log'));
+    services.push(producer);
+    if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.log()}`);
+    const events = rows - dataset.malformed;
+
+    say('anchor: ConsumerPerformance on the same topic');
+    const cp = await consumerPerformance({ bootstrap: broker.bootstrap, topic: topics.raw, records: events, client: broker.javaClient, workDir: work });
+
+    say('ours: the consumer on the same topic');
+    const group = 'ecommerce-consumer-bench-processor';
+    const started = Date.now();
+    const consumer = startService('consumer', {
+      ...envs.consumers[0]!, CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group,
+      // Windows close 1 s after the input ends (not the stack's 30 s), so the clock stops at the work.
+      CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn', METRICS_PORT: String(consumerPort),
+    }, path.join(work, 'consumer.log'));
+    services.push(consumer);
+    const samples: RssSample[] = [];
+    const everyEvents = 500_000;
+    const pid = (): number => Number(readFileSync(consumer.pidFile, 'utf8').trim());
+    const take = (consumed: number): void => {
+      samples.push({ events: consumed, rssMiB: rssMiB(pid()) });
+      say(`${consumed.toLocaleString('en-US')} events consumed, RSS ${samples[samples.length - 1]!.rssMiB.toFixed(0)} MiB`);
+    };
+    const sample = async (): Promise<void> => {
+      const consumed = await scrapeMetric(consumerPort!, metricNames.consumer.eventsConsumed);
+      if (consumed >= (samples.length + 1) * everyEvents) take(consumed);
+    };
+    const done = await waitForWindows(consumer, consumerPort!, dataset.expectedWindows, 6 * 3_600_000, sample);
+    take(await scrapeMetric(consumerPort!, metricNames.consumer.eventsConsumed));
+    const processor = throughput(events, (done - started) / 1000, 0);
+    await stopService(consumer);
+
+    const results: Row[] = [
+      { benchmark: 'anchor', what: 'Kafka ConsumerPerformance (same topic)', result: cp },
+      { benchmark: 'processor', what: 'our consumer: raw → windows committed (2 transactional stages)', result: processor, anchor: 'ConsumerPerformance', ratio: processor.recordsPerSecond / cp.recordsPerSecond },
+    ];
+    // After 1M events, and at the end (every event consumed, every window committed).
+    const first = samples.find((s) => s.events >= 1_000_000);
+    const last = samples[samples.length - 1]!;
+    const rss = { after1M: first, atEnd: last, samples };
+    const machine = machineInfo();
+    const table = formatTable(results);
+    const million = (n: number): string => `${(n / 1e6).toFixed(2)}M`;
+    const rssLine = first && first !== last
+      ? `consumer RSS: ${first.rssMiB.toFixed(0)} MiB after ${million(first.events)} events, ${last.rssMiB.toFixed(0)} MiB after ${million(last.events)} (×${(last.rssMiB / first.rssMiB).toFixed(2)})`
+      : `consumer RSS: ${last.rssMiB.toFixed(0)} MiB after ${million(last.events)} events (run ≥ 2M rows to see it over time)`;
+    process.stdout.write(`\n${rows} generated rows, ${dataset.expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n\n${rssLine}\n`);
+    const report = { date: new Date().toISOString(), rows, malformedRows: dataset.malformed, expectedWindows: dataset.expectedWindows, settings: config.services.consumer.settings, machine, results, rss, table, rssLine };
+    const dir = path.join(repoRoot, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'processor-latest.json'), JSON.stringify(report, null, 2));
+  } finally {
+    for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await broker?.tls.cluster.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) runMain(main);

@@ -1,0 +1,116 @@
+// What both benchmarks share: arguments, the generated dataset and its expected window count (the
+// SQL oracle), the stack's own broker with mutual TLS and its client settings for the anchors,
+// window counting through the consumer's metrics, the machine's details and the table.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { StackConfig } from '../infra/config/stack-config';
+import { metricNames } from '../services/core/metric-names';
+import { writeGeneratedCsv } from '../services/producer/generator';
+import { kafkaVersion, repoRoot } from '../tools/kafka/kafka-runtime';
+import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
+import { scrapeMetric, type Service } from '../tools/local-stack';
+import type { ClientProperties, Throughput } from './anchors';
+
+export interface Row { benchmark: string; what: string; result: Throughput; anchor?: string; ratio?: number }
+
+export function argValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1000) throw new Error(`${name} must be an integer ≥ 1000 (got ${process.argv[i + 1]})`);
+  return value;
+}
+
+export const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
+
+export const throughput = (records: number, seconds: number, bytes: number): Throughput => ({ records, seconds, recordsPerSecond: records / seconds, megabytesPerSecond: bytes / 1e6 / seconds });
+
+export interface Dataset {
+  csv: string;
+  bytes: number;
+  malformed: number;
+  expectedWindows: number;
+}
+
+/** A generated CSV (fixed seed) and how many windows the SQL oracle finds in it with the stack's settings. */
+export async function generateDataset(rows: number, config: StackConfig, work: string): Promise<Dataset> {
+  say(`generating ${rows} rows`);
+  const csv = path.join(work, 'events.csv');
+  const summary = await writeGeneratedCsv(csv, { rows, seed: 42, eventsPerSecond: 200, outOfOrderMs: 5_000, lateRate: 0.001, lateByMs: 600_000, malformedRate: 0.001 });
+  const settings = config.services.consumer.settings;
+  const raw = config.topics.find((t) => t.role === 'raw')!;
+  say('computing the expected windows (SQL oracle)');
+  const oracle = spawnSync('python3', [path.join(repoRoot, 'test', 'oracle', 'windows_oracle.py'), JSON.stringify({
+    partitions: raw.partitions, tumblingMs: settings.tumblingSizeMs, slidingMs: settings.slidingSizeMs, advanceMs: settings.slidingAdvanceMs,
+    graceMs: settings.graceMs, topN: settings.topN, groupBy: settings.groupBy,
+  })], { input: readFileSync(csv), maxBuffer: 1024 * 1024 * 1024 });
+  if (oracle.status !== 0) throw new Error(`oracle failed: ${String(oracle.stderr)}`);
+  const expectedWindows = (JSON.parse(String(oracle.stdout)) as { windows: unknown[] }).windows.length;
+  return { csv, bytes: summary.bytes, malformed: summary.malformed, expectedWindows };
+}
+
+export interface BenchBroker {
+  tls: TlsCluster;
+  bootstrap: string;
+  /** The admin identity for Java tools and for kcat. */
+  javaClient: ClientProperties;
+  kcatClient: ClientProperties;
+}
+
+/** One broker with the stack's rendered properties, mutual TLS and ACLs; the admin's files written to `work`. */
+export async function startBenchBroker(work: string): Promise<BenchBroker> {
+  say('starting the broker (rendered properties, mutual TLS, ACLs)');
+  const tls = await startTlsCluster({ nodes: 1 });
+  const files = { ca: path.join(work, 'ca.pem'), cert: path.join(work, 'admin.pem'), key: path.join(work, 'admin-key.pem'), keystore: path.join(work, 'admin-keystore.pem') };
+  writeFileSync(files.ca, tls.pki.ca.certPem);
+  writeFileSync(files.cert, tls.admin.certPem);
+  writeFileSync(files.key, tls.admin.keyPem);
+  writeFileSync(files.keystore, `${tls.admin.keyPem.trim()}\n${tls.admin.certPem.trim()}\n`);
+  return {
+    tls,
+    bootstrap: tls.cluster.bootstrap()[0]!,
+    javaClient: { 'security.protocol': 'SSL', 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': files.ca, 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': files.keystore },
+    kcatClient: { 'security.protocol': 'ssl', 'ssl.ca.location': files.ca, 'ssl.certificate.location': files.cert, 'ssl.key.location': files.key },
+  };
+}
+
+/** Polls the consumer's metrics until it has emitted `expected` windows; the moment it did. */
+export async function waitForWindows(consumer: Service, metricsPort: number, expected: number, timeoutMs: number, onPoll?: () => Promise<void>): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const emitted = await scrapeMetric(metricsPort, metricNames.consumer.windowsEmitted);
+    if (emitted >= expected) return Date.now();
+    if (Date.now() > deadline) throw new Error(`the consumer emitted ${emitted} of ${expected} windows within ${timeoutMs / 1000} s`);
+    if (consumer.child.exitCode !== null) throw new Error(`the consumer exited (${consumer.child.exitCode}):\n${consumer.log()}`);
+    await onPoll?.();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function machineInfo(): Record<string, string | number> {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`,
+    node: process.version, java: spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '', kafka: kafkaVersion(),
+    kcat: spawnSync('kcat', ['-V'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '',
+  };
+}
+
+export function formatTable(rows: Row[]): string {
+  const lines = [['benchmark', 'what', 'records', 'seconds', 'records/s', 'MB/s', 'vs anchor', 'ratio']];
+  for (const r of rows) {
+    lines.push([r.benchmark, r.what, String(r.result.records), r.result.seconds.toFixed(1), Math.round(r.result.recordsPerSecond).toLocaleString('en-US'),
+      r.result.megabytesPerSecond ? r.result.megabytesPerSecond.toFixed(1) : '', r.anchor ?? '', r.ratio !== undefined ? r.ratio.toFixed(2) : '']);
+  }
+  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  const fmt = (l: string[]): string => `| ${l.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  return [fmt(lines[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.slice(1).map(fmt)].join('\n');
+}
+
+/** Runs a benchmark's main, exiting 1 with its error. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
