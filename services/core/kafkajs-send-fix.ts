@@ -167,6 +167,6 @@ export function installSendFix(): void {
 /** Throws unless the fix was installed before kafkajs loaded its producer. */
 export function assertSendFixInstalled(): void {
   if (!installedInTime) {
-    throw new Error('kafkajs was loaded before services/core/kafkajs-send-fix: import that module first in the entry point, or sends may duplicate records');
+    throw new Error('kafkajs was loaded before its send fix: import services/core/kafkajs-fixes before anything else in the entry point, or sends may duplicate records');
   }
 }
