@@ -8,44 +8,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
-import { generateRawPartitions, seededRandom, type GeneratedMessage } from '../support/consumer-events';
+import { seededRandom, type GeneratedMessage } from '../support/consumer-events';
+import { sliceOf, testDataset, testWindowEnv, testWindows, withSentinels } from '../support/consumer-datasets';
 import { createTopics, produceRaw, lateOf, readAll, resultsOf, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
-import { oracle, type OracleEvent, type OracleOptions } from '../support/oracle';
+import { oracle, type OracleEvent } from '../support/oracle';
 
-const windows: OracleOptions = { tumblingSizeMs: 10_000, slidingSizeMs: 30_000, slidingAdvanceMs: 10_000, graceMs: 5_000, groupBy: ['category', 'overall'], topN: 3 };
+const windows = testWindows;
 
 function windowEnv(): Record<string, string> {
-  return {
-    WINDOW_TUMBLING_SIZE_MS: String(windows.tumblingSizeMs), WINDOW_SLIDING_SIZE_MS: String(windows.slidingSizeMs),
-    WINDOW_SLIDING_ADVANCE_MS: String(windows.slidingAdvanceMs), WINDOW_GRACE_MS: String(windows.graceMs),
-    WINDOW_GROUP_BY: windows.groupBy.join(','), WINDOW_TOP_N: String(windows.topN),
-    CONSUMER_IDLE_TIMEOUT_MS: '2000', CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_MAX_BYTES_PER_PARTITION: '8192',
-  };
-}
-
-function dataset(seed: number, eventsPerPartition: number, malformedShare = 0): GeneratedMessage[][] {
-  return generateRawPartitions({
-    seed, partitions: 3, eventsPerPartition, start: 1_700_000_000_000, stepMs: 300, jitterMs: 6_000,
-    lateShare: 0.04, lateByMs: 20_000, boundaryMs: 5_000, boundaryShare: 0.1, malformedShare,
-  });
-}
-
-/**
- * One far-future event at the end of each partition: it closes every window of the data without
- * the idle rule, whose wall-clock timing would make a test that feeds data in slices nondeterministic.
- */
-function withSentinels(raw: GeneratedMessage[][]): GeneratedMessage[][] {
-  const last = Math.max(...raw.flat().filter((m) => !m.malformed).map((m) => (JSON.parse(m.value) as OracleEvent).eventTime));
-  const eventTime = last + 10 * windows.slidingSizeMs;
-  return raw.map((messages, p) => [...messages, {
-    key: `sentinel-${p}`,
-    value: JSON.stringify({ schemaVersion: 1, eventId: `sentinel-${p}`, eventTime, eventType: 'view', productId: 'p0', categoryId: null, categoryCode: null, brand: null, price: 0, quantity: 1, userId: null, sessionId: null, country: null, source: 'custom' }),
-  }]);
-}
-
-/** Slice k of n of every partition, so data can arrive while instances come and go. */
-function slice(raw: GeneratedMessage[][], k: number, n: number): GeneratedMessage[][] {
-  return raw.map((messages) => messages.slice(Math.floor((k * messages.length) / n), Math.floor(((k + 1) * messages.length) / n)));
+  return { ...testWindowEnv(), CONSUMER_IDLE_TIMEOUT_MS: '2000', CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_MAX_BYTES_PER_PARTITION: '8192' };
 }
 
 function expectedOf(raw: GeneratedMessage[][]) {
@@ -103,7 +74,7 @@ describe('consumer service on a real broker', () => {
   }
 
   it('generated dataset with malformed messages: results equal the oracle; every malformed message dead-lettered with its reason', { timeout: 120_000 }, async () => {
-    const raw = dataset(101, 600, 0.03);
+    const raw = testDataset(101, 600, 0.03);
     const expected = expectedOf(raw);
     assert.ok(expected.results.size > 50 && expected.late.size > 5, 'a dataset worth checking');
     const { topics, env } = await setUp('plain', raw, 'idle');
@@ -126,13 +97,13 @@ describe('consumer service on a real broker', () => {
   });
 
   it('SIGKILL at five random moments, restarted each time: committed output identical to the oracle', { timeout: 240_000 }, async () => {
-    const raw = withSentinels(dataset(202, 1500));
+    const raw = withSentinels(testDataset(202, 1500));
     const expected = expectedOf(raw);
     const { topics, env } = await setUp('kills', raw, 'sentinels');
     const random = seededRandom(7);
     let consumer = start(env, 'kills');
     for (let kill = 0; kill < 5; kill++) {
-      await produceRaw(kafka, topics.raw, slice(raw, kill, 6));
+      await produceRaw(kafka, topics.raw, sliceOf(raw, kill, 6));
       // Past the restart's rebalance (session timeout 6 s) into restoring and processing, or not: any moment.
       await new Promise((r) => setTimeout(r, 2_000 + Math.floor(random() * 8_000)));
       await stopConsumer(consumer, 'SIGKILL');
@@ -140,7 +111,7 @@ describe('consumer service on a real broker', () => {
     }
     const before = (await readAll(kafka, admin, topics.processed)).length;
     assert.ok(before > 0 && before < expected.results.size, `killed instances committed part of the output (${before} of ${expected.results.size})`);
-    await produceRaw(kafka, topics.raw, slice(raw, 5, 6));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 5, 6));
     await waitForResults(topics, expected.results.size, () => [consumer], 150_000);
     assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0);
     await assertCommittedEqualsOracle(topics, expected);
@@ -148,31 +119,31 @@ describe('consumer service on a real broker', () => {
   });
 
   it('a second instance joins mid-stream and the first leaves: committed output identical to the oracle', { timeout: 180_000 }, async () => {
-    const raw = withSentinels(dataset(303, 1200));
+    const raw = withSentinels(testDataset(303, 1200));
     const expected = expectedOf(raw);
     const { topics, env } = await setUp('rebalance', raw, 'sentinels');
-    await produceRaw(kafka, topics.raw, slice(raw, 0, 3));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 0, 3));
     const first = start(env, 'rebalance-a');
     await waitFor('the first instance to process', async () => (await readAll(kafka, admin, topics.processed)).length > 0, 60_000);
     const second = start(env, 'rebalance-b');
     await waitFor('the second instance to own partitions', async () => /"stage":"windows","partitions":\[\d/.test(second.log()), 60_000);
-    await produceRaw(kafka, topics.raw, slice(raw, 1, 3));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 1, 3));
     await new Promise((r) => setTimeout(r, 2_000));
     assert.equal(await stopConsumer(first, 'SIGTERM'), 0, 'the first instance leaves cleanly');
-    await produceRaw(kafka, topics.raw, slice(raw, 2, 3));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 2, 3));
     await waitForResults(topics, expected.results.size, () => [second], 120_000);
     assert.equal(await stopConsumer(second, 'SIGTERM'), 0);
     await assertCommittedEqualsOracle(topics, expected);
   });
 
   it('an instance paused past its session timeout comes back as a zombie: fenced, committed output identical to the oracle', { timeout: 180_000 }, async () => {
-    const raw = withSentinels(dataset(404, 1200));
+    const raw = withSentinels(testDataset(404, 1200));
     const expected = expectedOf(raw);
     const { topics, env } = await setUp('zombie', raw, 'sentinels');
-    await produceRaw(kafka, topics.raw, slice(raw, 0, 3));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 0, 3));
     const zombie = start(env, 'zombie-a');
     await waitFor('the first instance to process', async () => (await readAll(kafka, admin, topics.processed)).length > 0, 60_000);
-    await produceRaw(kafka, topics.raw, slice(raw, 1, 3));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 1, 3));
     zombie.child.kill('SIGSTOP');
     const successor = start(env, 'zombie-b');
     try {
@@ -180,7 +151,7 @@ describe('consumer service on a real broker', () => {
     } finally {
       zombie.child.kill('SIGCONT');
     }
-    await produceRaw(kafka, topics.raw, slice(raw, 2, 3));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 2, 3));
     await waitForResults(topics, expected.results.size, () => [zombie, successor], 120_000);
     assert.equal(await stopConsumer(zombie, 'SIGTERM'), 0);
     assert.equal(await stopConsumer(successor, 'SIGTERM'), 0);

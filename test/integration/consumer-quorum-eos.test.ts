@@ -11,29 +11,11 @@ import type { Admin, Kafka } from 'kafkajs';
 import { keyedEventJson } from '../../services/consumer/repartition-records';
 import { partitionFor, repartitionBatch } from '../../services/consumer/repartitioner';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
-import { generateRawPartitions, type GeneratedMessage } from '../support/consumer-events';
+import { sliceOf, testDataset, testWindowEnv, testWindows, withSentinels } from '../support/consumer-datasets';
 import { produceRaw, lateOf, readAll, resultsOf, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
-import { oracle, type OracleEvent, type OracleOptions } from '../support/oracle';
+import { oracle, type OracleEvent } from '../support/oracle';
 
-const windows: OracleOptions = { tumblingSizeMs: 10_000, slidingSizeMs: 30_000, slidingAdvanceMs: 10_000, graceMs: 5_000, groupBy: ['category', 'overall'], topN: 3 };
-
-function dataset(seed: number, eventsPerPartition: number): GeneratedMessage[][] {
-  const raw = generateRawPartitions({
-    seed, partitions: 3, eventsPerPartition, start: 1_700_000_000_000, stepMs: 300, jitterMs: 6_000,
-    lateShare: 0.04, lateByMs: 20_000, boundaryMs: 5_000, boundaryShare: 0.1, malformedShare: 0,
-  });
-  // A far-future event closes every window without the (wall-clock) idle rule.
-  const last = Math.max(...raw.flat().map((m) => (JSON.parse(m.value) as OracleEvent).eventTime));
-  const eventTime = last + 10 * windows.slidingSizeMs;
-  return raw.map((messages, p) => [...messages, {
-    key: `sentinel-${p}`,
-    value: JSON.stringify({ schemaVersion: 1, eventId: `sentinel-${p}`, eventTime, eventType: 'view', productId: 'p0', categoryId: null, categoryCode: null, brand: null, price: 0, quantity: 1, userId: null, sessionId: null, country: null, source: 'custom' }),
-  }]);
-}
-
-function slice(raw: GeneratedMessage[][], k: number, n: number): GeneratedMessage[][] {
-  return raw.map((messages) => messages.slice(Math.floor((k * messages.length) / n), Math.floor(((k + 1) * messages.length) / n)));
-}
+const windows = testWindows;
 
 describe('consumer exactly-once on a three-node cluster', () => {
   let cluster: KafkaCluster;
@@ -73,9 +55,7 @@ describe('consumer exactly-once on a three-node cluster', () => {
 
   function consumerEnv(topics: TopicNames, name: string): Record<string, string> {
     return {
-      WINDOW_TUMBLING_SIZE_MS: String(windows.tumblingSizeMs), WINDOW_SLIDING_SIZE_MS: String(windows.slidingSizeMs),
-      WINDOW_SLIDING_ADVANCE_MS: String(windows.slidingAdvanceMs), WINDOW_GRACE_MS: String(windows.graceMs),
-      WINDOW_GROUP_BY: windows.groupBy.join(','), WINDOW_TOP_N: String(windows.topN),
+      ...testWindowEnv(),
       CONSUMER_IDLE_TIMEOUT_MS: '0', CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_MAX_BYTES_PER_PARTITION: '8192',
       ...topicEnv(topics), KAFKA_BROKERS: cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
       CONSUMER_GROUP_ID: `ecommerce-consumer-${name}`, CONSUMER_TRANSACTIONAL_ID_PREFIX: `ecommerce-consumer-${name}`, METRICS_PORT: '0', LOG_LEVEL: 'info',
@@ -109,7 +89,7 @@ describe('consumer exactly-once on a three-node cluster', () => {
   // began before Y's on a partition but was aborted after it (services/consumer/read-committed.ts):
   // what happens on a repartition partition when a dead or fenced instance's transactions abort.
   it('events in aborted transactions of two producers, aborted in the other order than begun, are not counted', { timeout: 120_000 }, async () => {
-    const raw = dataset(606, 300);
+    const raw = withSentinels(testDataset(606, 300));
     const expected = oracle(raw.map((ms) => ms.map((m) => JSON.parse(m.value) as OracleEvent)), windows);
     const topics = topicNames('aborted');
     await createReplicatedTopics(topics);
@@ -139,25 +119,25 @@ describe('consumer exactly-once on a three-node cluster', () => {
   });
 
   it('two instances, one SIGKILLed and restarted while a broker stops: committed output identical to the oracle', { timeout: 180_000 }, async () => {
-    const raw = dataset(505, 1200);
+    const raw = withSentinels(testDataset(505, 1200));
     const expected = oracle(raw.map((ms) => ms.map((m) => JSON.parse(m.value) as OracleEvent)), windows);
     const topics = topicNames('quorum');
     await createReplicatedTopics(topics);
     const start = starter(consumerEnv(topics, 'quorum'));
 
-    await produceRaw(kafka, topics.raw, slice(raw, 0, 4));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 0, 4));
     const a = start('a');
     const b = start('b');
     await waitFor('both instances to own window partitions', async () => [a, b].every((c) => /"stage":"windows","partitions":\[\d/.test(c.log())), 60_000);
     await waitFor('window results', async () => (await readAll(kafka, admin, topics.processed)).length > 0, 60_000);
-    await produceRaw(kafka, topics.raw, slice(raw, 1, 4));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 1, 4));
     await new Promise((r) => setTimeout(r, 1_500));
     await stopConsumer(b, 'SIGKILL');
     await cluster.stopNode(3, 'graceful');
     const restarted = start('b-restarted');
-    await produceRaw(kafka, topics.raw, slice(raw, 2, 4));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 2, 4));
     await new Promise((r) => setTimeout(r, 3_000));
-    await produceRaw(kafka, topics.raw, slice(raw, 3, 4));
+    await produceRaw(kafka, topics.raw, sliceOf(raw, 3, 4));
     await waitForResults(topics, expected.results.size, [a, restarted]);
     assert.equal(await stopConsumer(a, 'SIGTERM'), 0);
     assert.equal(await stopConsumer(restarted, 'SIGTERM'), 0);
