@@ -2,15 +2,10 @@
 // results out, compared with the independent oracle; also with SIGKILLs at random moments and
 // restarts, with a second instance joining and the first leaving, and with malformed messages.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Admin, Kafka } from 'kafkajs';
-import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
+import { describe, it } from 'node:test';
 import { seededRandom, type GeneratedMessage } from '../support/consumer-events';
 import { sliceOf, testDataset, testWindowEnv, testWindows, withSentinels } from '../support/consumer-datasets';
-import { createTopics, produceRaw, lateOf, readAll, resultsOf, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
+import { ConsumerTestBed, createTopics, produceRaw, lateOf, readAll, resultsOf, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
 import { oracle, type OracleEvent } from '../support/oracle';
 
 const windows = testWindows;
@@ -24,53 +19,30 @@ function expectedOf(raw: GeneratedMessage[][]) {
 }
 
 describe('consumer service on a real broker', () => {
-  let cluster: KafkaCluster;
-  let kafka: Kafka;
-  let admin: Admin;
-  const logDir = mkdtempSync(path.join(os.tmpdir(), 'consumer-it-'));
-  const running = new Set<RunningConsumer>();
-
-  before(async () => {
-    cluster = await KafkaCluster.start({ nodes: 1 });
-    // A loaded test machine can stall the broker for seconds: retry for longer than kafkajs would.
-    kafka = cluster.kafka({ retry: { retries: 15, initialRetryTime: 300, maxRetryTime: 5_000 } });
-    admin = kafka.admin();
-    await admin.connect();
-  });
-  after(async () => {
-    await Promise.all([...running].map((c) => stopConsumer(c, 'SIGKILL')));
-    await admin?.disconnect();
-    await cluster?.stop();
-    rmSync(logDir, { recursive: true, force: true });
-  });
+  const bed = new ConsumerTestBed(1, 'consumer-it');
 
   /** Idle mode: one raw partition more than the data uses, which must not hold windows open; otherwise sentinels close the windows. */
   async function setUp(name: string, raw: GeneratedMessage[][], closing: 'idle' | 'sentinels'): Promise<{ topics: TopicNames; env: Record<string, string> }> {
     const topics = topicNames(name);
-    await createTopics(admin, topics, { raw: raw.length + (closing === 'idle' ? 1 : 0), repartition: 4 });
-    const env = { ...windowEnv(), ...(closing === 'idle' ? {} : { CONSUMER_IDLE_TIMEOUT_MS: '0' }), ...topicEnv(topics), KAFKA_BROKERS: cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', CONSUMER_GROUP_ID: `ecommerce-consumer-${name}`, CONSUMER_TRANSACTIONAL_ID_PREFIX: `ecommerce-consumer-${name}`, METRICS_PORT: '0', LOG_LEVEL: 'info' };
+    await createTopics(bed.admin, topics, { raw: raw.length + (closing === 'idle' ? 1 : 0), repartition: 4 });
+    const env = { ...windowEnv(), ...(closing === 'idle' ? {} : { CONSUMER_IDLE_TIMEOUT_MS: '0' }), ...topicEnv(topics), KAFKA_BROKERS: bed.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', CONSUMER_GROUP_ID: `ecommerce-consumer-${name}`, CONSUMER_TRANSACTIONAL_ID_PREFIX: `ecommerce-consumer-${name}`, METRICS_PORT: '0', LOG_LEVEL: 'info' };
     return { topics, env };
   }
 
-  function start(env: Record<string, string>, name: string): RunningConsumer {
-    const consumer = startConsumer(env, path.join(logDir, `${name}.log`));
-    running.add(consumer);
-    void consumer.exited.then(() => running.delete(consumer));
-    return consumer;
-  }
+  const start = (env: Record<string, string>, name: string): RunningConsumer => bed.start(env, name);
 
   async function waitForResults(topics: TopicNames, count: number, consumers: () => RunningConsumer[], timeoutMs: number): Promise<void> {
     await waitFor(`${count} window results`, async () => {
       for (const c of consumers()) if (c.child.exitCode !== null) throw new Error(`consumer exited with ${c.child.exitCode}:\n${c.log().slice(-4000)}`);
-      return (await readAll(kafka, admin, topics.processed)).length >= count;
+      return (await readAll(bed.kafka, bed.admin, topics.processed)).length >= count;
     }, timeoutMs, 1500);
   }
 
   async function assertCommittedEqualsOracle(topics: TopicNames, expected: ReturnType<typeof expectedOf>): Promise<void> {
-    const processed = await readAll(kafka, admin, topics.processed);
+    const processed = await readAll(bed.kafka, bed.admin, topics.processed);
     assert.deepEqual(resultsOf(processed), expected.results);
     assert.equal(processed.length, expected.results.size);
-    assert.deepEqual(lateOf(await readAll(kafka, admin, topics.late)), expected.late);
+    assert.deepEqual(lateOf(await readAll(bed.kafka, bed.admin, topics.late)), expected.late);
   }
 
   it('generated dataset with malformed messages: results equal the oracle; every malformed message dead-lettered with its reason', { timeout: 120_000 }, async () => {
@@ -78,7 +50,7 @@ describe('consumer service on a real broker', () => {
     const expected = expectedOf(raw);
     assert.ok(expected.results.size > 50 && expected.late.size > 5, 'a dataset worth checking');
     const { topics, env } = await setUp('plain', raw, 'idle');
-    await produceRaw(kafka, topics.raw, raw);
+    await produceRaw(bed.kafka, topics.raw, raw);
     const consumer = start(env, 'plain');
     await waitForResults(topics, expected.results.size, () => [consumer], 90_000);
     assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0, 'SIGTERM exits 0');
@@ -86,7 +58,7 @@ describe('consumer service on a real broker', () => {
 
     const malformed = raw.flatMap((ms, partition) => ms.flatMap((m, offset) => (m.malformed ? [{ partition, offset, m }] : [])));
     assert.ok(malformed.length > 10);
-    const dead = await readAll(kafka, admin, topics.deadLetter);
+    const dead = await readAll(bed.kafka, bed.admin, topics.deadLetter);
     assert.equal(dead.length, malformed.length);
     for (const { partition, offset, m } of malformed) {
       const found = dead.find((d) => d.headers['source.partition'] === String(partition) && d.headers['source.offset'] === String(offset));
@@ -103,15 +75,15 @@ describe('consumer service on a real broker', () => {
     const random = seededRandom(7);
     let consumer = start(env, 'kills');
     for (let kill = 0; kill < 5; kill++) {
-      await produceRaw(kafka, topics.raw, sliceOf(raw, kill, 6));
+      await produceRaw(bed.kafka, topics.raw, sliceOf(raw, kill, 6));
       // Past the restart's rebalance (session timeout 6 s) into restoring and processing, or not: any moment.
       await new Promise((r) => setTimeout(r, 2_000 + Math.floor(random() * 8_000)));
       await stopConsumer(consumer, 'SIGKILL');
       consumer = start(env, 'kills');
     }
-    const before = (await readAll(kafka, admin, topics.processed)).length;
+    const before = (await readAll(bed.kafka, bed.admin, topics.processed)).length;
     assert.ok(before > 0 && before < expected.results.size, `killed instances committed part of the output (${before} of ${expected.results.size})`);
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 5, 6));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 5, 6));
     await waitForResults(topics, expected.results.size, () => [consumer], 150_000);
     assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0);
     await assertCommittedEqualsOracle(topics, expected);
@@ -122,15 +94,15 @@ describe('consumer service on a real broker', () => {
     const raw = withSentinels(testDataset(303, 1200));
     const expected = expectedOf(raw);
     const { topics, env } = await setUp('rebalance', raw, 'sentinels');
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 0, 3));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 0, 3));
     const first = start(env, 'rebalance-a');
-    await waitFor('the first instance to process', async () => (await readAll(kafka, admin, topics.processed)).length > 0, 60_000);
+    await waitFor('the first instance to process', async () => (await readAll(bed.kafka, bed.admin, topics.processed)).length > 0, 60_000);
     const second = start(env, 'rebalance-b');
     await waitFor('the second instance to own partitions', async () => /"stage":"windows","partitions":\[\d/.test(second.log()), 60_000);
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 1, 3));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 1, 3));
     await new Promise((r) => setTimeout(r, 2_000));
     assert.equal(await stopConsumer(first, 'SIGTERM'), 0, 'the first instance leaves cleanly');
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 2, 3));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 2, 3));
     await waitForResults(topics, expected.results.size, () => [second], 120_000);
     assert.equal(await stopConsumer(second, 'SIGTERM'), 0);
     await assertCommittedEqualsOracle(topics, expected);
@@ -140,10 +112,10 @@ describe('consumer service on a real broker', () => {
     const raw = withSentinels(testDataset(404, 1200));
     const expected = expectedOf(raw);
     const { topics, env } = await setUp('zombie', raw, 'sentinels');
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 0, 3));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 0, 3));
     const zombie = start(env, 'zombie-a');
-    await waitFor('the first instance to process', async () => (await readAll(kafka, admin, topics.processed)).length > 0, 60_000);
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 1, 3));
+    await waitFor('the first instance to process', async () => (await readAll(bed.kafka, bed.admin, topics.processed)).length > 0, 60_000);
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 1, 3));
     zombie.child.kill('SIGSTOP');
     const successor = start(env, 'zombie-b');
     try {
@@ -151,7 +123,7 @@ describe('consumer service on a real broker', () => {
     } finally {
       zombie.child.kill('SIGCONT');
     }
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 2, 3));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 2, 3));
     await waitForResults(topics, expected.results.size, () => [zombie, successor], 120_000);
     assert.equal(await stopConsumer(zombie, 'SIGTERM'), 0);
     assert.equal(await stopConsumer(successor, 'SIGTERM'), 0);

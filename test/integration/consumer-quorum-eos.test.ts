@@ -3,44 +3,21 @@
 // topic replicated three times with min.insync.replicas 2; committed output compared with the
 // independent oracle.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Admin, Kafka } from 'kafkajs';
+import { describe, it } from 'node:test';
 import { keyedEventJson } from '../../services/consumer/repartition-records';
 import { partitionFor, repartitionBatch } from '../../services/consumer/repartitioner';
-import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
 import { sliceOf, testDataset, testWindowEnv, testWindows, withSentinels } from '../support/consumer-datasets';
-import { produceRaw, lateOf, readAll, resultsOf, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
+import { ConsumerTestBed, produceRaw, lateOf, readAll, resultsOf, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
 import { oracle, type OracleEvent } from '../support/oracle';
 
 const windows = testWindows;
 
 describe('consumer exactly-once on a three-node cluster', () => {
-  let cluster: KafkaCluster;
-  let kafka: Kafka;
-  let admin: Admin;
-  const logDir = mkdtempSync(path.join(os.tmpdir(), 'consumer-quorum-'));
-  const running = new Set<RunningConsumer>();
-
-  before(async () => {
-    cluster = await KafkaCluster.start({ nodes: 3 });
-    kafka = cluster.kafka({ retry: { retries: 15, initialRetryTime: 300, maxRetryTime: 5_000 } });
-    admin = kafka.admin();
-    await admin.connect();
-  });
-  after(async () => {
-    await Promise.all([...running].map((c) => stopConsumer(c, 'SIGKILL')));
-    await admin?.disconnect();
-    await cluster?.stop();
-    if (process.env.KEEP_CONSUMER_LOGS) process.stdout.write(`consumer logs kept in ${logDir}\n`);
-    else rmSync(logDir, { recursive: true, force: true });
-  });
+  const bed = new ConsumerTestBed(3, 'consumer-quorum');
 
   async function createReplicatedTopics(topics: TopicNames): Promise<void> {
     const replicated = [{ name: 'min.insync.replicas', value: '2' }];
-    await admin.createTopics({
+    await bed.admin.createTopics({
       waitForLeaders: true,
       topics: [
         { topic: topics.raw, numPartitions: 3, replicationFactor: 3, configEntries: replicated },
@@ -57,32 +34,27 @@ describe('consumer exactly-once on a three-node cluster', () => {
     return {
       ...testWindowEnv(),
       CONSUMER_IDLE_TIMEOUT_MS: '0', CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_MAX_BYTES_PER_PARTITION: '8192',
-      ...topicEnv(topics), KAFKA_BROKERS: cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
+      ...topicEnv(topics), KAFKA_BROKERS: bed.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
       CONSUMER_GROUP_ID: `ecommerce-consumer-${name}`, CONSUMER_TRANSACTIONAL_ID_PREFIX: `ecommerce-consumer-${name}`, METRICS_PORT: '0', LOG_LEVEL: 'info',
     };
   }
 
   function starter(env: Record<string, string>): (name: string) => RunningConsumer {
-    return (name) => {
-      const consumer = startConsumer(env, path.join(logDir, `${name}.log`));
-      running.add(consumer);
-      void consumer.exited.then(() => running.delete(consumer));
-      return consumer;
-    };
+    return (name) => bed.start(env, name);
   }
 
   async function waitForResults(topics: TopicNames, count: number, consumers: RunningConsumer[]): Promise<void> {
     await waitFor(`${count} window results`, async () => {
       for (const c of consumers) if (c.child.exitCode !== null) throw new Error(`consumer exited with ${c.child.exitCode}:\n${c.log().slice(-4000)}`);
-      return (await readAll(kafka, admin, topics.processed)).length >= count;
+      return (await readAll(bed.kafka, bed.admin, topics.processed)).length >= count;
     }, 120_000, 1_500);
   }
 
   async function assertCommittedEqualsOracle(topics: TopicNames, expected: ReturnType<typeof oracle>): Promise<void> {
-    const processed = await readAll(kafka, admin, topics.processed);
+    const processed = await readAll(bed.kafka, bed.admin, topics.processed);
     assert.deepEqual(resultsOf(processed), expected.results);
     assert.equal(processed.length, expected.results.size);
-    assert.deepEqual(lateOf(await readAll(kafka, admin, topics.late)), expected.late);
+    assert.deepEqual(lateOf(await readAll(bed.kafka, bed.admin, topics.late)), expected.late);
   }
 
   // kafkajs alone delivers producer X's records to a read_committed consumer when X's transaction
@@ -95,8 +67,8 @@ describe('consumer exactly-once on a three-node cluster', () => {
     await createReplicatedTopics(topics);
     const source = raw[0]!.slice(0, 40).map((m, i) => ({ offset: String(i), key: Buffer.from(m.key), value: Buffer.from(m.value) }));
     const records = repartitionBatch(0, -1, source, ['category', 'overall']).records.map((r) => ({ key: r.key, value: keyedEventJson(r, JSON.stringify(r.event)), partition: partitionFor(r.key, 4) }));
-    const x = kafka.producer({ transactionalId: 'aborted-test-x', idempotent: true, maxInFlightRequests: 1 });
-    const y = kafka.producer({ transactionalId: 'aborted-test-y', idempotent: true, maxInFlightRequests: 1 });
+    const x = bed.kafka.producer({ transactionalId: 'aborted-test-x', idempotent: true, maxInFlightRequests: 1 });
+    const y = bed.kafka.producer({ transactionalId: 'aborted-test-y', idempotent: true, maxInFlightRequests: 1 });
     await x.connect();
     await y.connect();
     try {
@@ -111,7 +83,7 @@ describe('consumer exactly-once on a three-node cluster', () => {
       await x.disconnect();
       await y.disconnect();
     }
-    await produceRaw(kafka, topics.raw, raw);
+    await produceRaw(bed.kafka, topics.raw, raw);
     const consumer = starter(consumerEnv(topics, 'aborted'))('aborted');
     await waitForResults(topics, expected.results.size, [consumer]);
     assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0);
@@ -125,19 +97,19 @@ describe('consumer exactly-once on a three-node cluster', () => {
     await createReplicatedTopics(topics);
     const start = starter(consumerEnv(topics, 'quorum'));
 
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 0, 4));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 0, 4));
     const a = start('a');
     const b = start('b');
     await waitFor('both instances to own window partitions', async () => [a, b].every((c) => /"stage":"windows","partitions":\[\d/.test(c.log())), 60_000);
-    await waitFor('window results', async () => (await readAll(kafka, admin, topics.processed)).length > 0, 60_000);
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 1, 4));
+    await waitFor('window results', async () => (await readAll(bed.kafka, bed.admin, topics.processed)).length > 0, 60_000);
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 1, 4));
     await new Promise((r) => setTimeout(r, 1_500));
     await stopConsumer(b, 'SIGKILL');
-    await cluster.stopNode(3, 'graceful');
+    await bed.cluster.stopNode(3, 'graceful');
     const restarted = start('b-restarted');
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 2, 4));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 2, 4));
     await new Promise((r) => setTimeout(r, 3_000));
-    await produceRaw(kafka, topics.raw, sliceOf(raw, 3, 4));
+    await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 3, 4));
     await waitForResults(topics, expected.results.size, [a, restarted]);
     assert.equal(await stopConsumer(a, 'SIGTERM'), 0);
     assert.equal(await stopConsumer(restarted, 'SIGTERM'), 0);

@@ -2,10 +2,13 @@
 // committed: the helpers behind the consumer's integration tests.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
 import { installReadCommittedFix } from '../../services/consumer/read-committed';
+import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
 import { toRecord, type ConsumedRecord } from './consume';
 import type { GeneratedMessage } from './consumer-events';
 
@@ -145,4 +148,50 @@ export function lateOf(records: ConsumedRecord[]): Map<string, number[]> {
     late.set(r.key!, value.missedWindows.map((w) => w.startMs));
   }
   return late;
+}
+
+/**
+ * A real broker (one node or a quorum) and the consumer processes a test starts in it, set up and
+ * torn down by hooks of the calling describe: every consumer still running is SIGKILLed, the
+ * cluster stopped and the logs removed (kept with KEEP_CONSUMER_LOGS=1), even when a test fails.
+ */
+export class ConsumerTestBed {
+  private state: { cluster: KafkaCluster; kafka: Kafka; admin: Admin } | undefined;
+  private readonly logDir: string;
+  private readonly running = new Set<RunningConsumer>();
+
+  constructor(nodes: number, name: string) {
+    this.logDir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+    before(async () => {
+      const cluster = await KafkaCluster.start({ nodes });
+      // A loaded test machine can stall the broker for seconds: retry for longer than kafkajs would.
+      const kafka = cluster.kafka({ retry: { retries: 15, initialRetryTime: 300, maxRetryTime: 5_000 } });
+      this.state = { cluster, kafka, admin: kafka.admin() };
+      await this.state.admin.connect();
+    });
+    after(async () => {
+      await Promise.all([...this.running].map((c) => stopConsumer(c, 'SIGKILL')));
+      await this.state?.admin.disconnect();
+      await this.state?.cluster.stop();
+      if (process.env.KEEP_CONSUMER_LOGS) process.stdout.write(`consumer logs kept in ${this.logDir}\n`);
+      else rmSync(this.logDir, { recursive: true, force: true });
+    });
+  }
+
+  get cluster(): KafkaCluster { return this.started().cluster; }
+  get kafka(): Kafka { return this.started().kafka; }
+  get admin(): Admin { return this.started().admin; }
+
+  /** Starts a consumer process (its log in the bed's folder), stopped at the latest after the describe. */
+  start(env: Record<string, string>, name: string): RunningConsumer {
+    const consumer = startConsumer(env, path.join(this.logDir, `${name}.log`));
+    this.running.add(consumer);
+    void consumer.exited.then(() => this.running.delete(consumer));
+    return consumer;
+  }
+
+  private started(): { cluster: KafkaCluster; kafka: Kafka; admin: Admin } {
+    if (!this.state) throw new Error('the consumer test bed is used before its before() hook ran');
+    return this.state;
+  }
 }
