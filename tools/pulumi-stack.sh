@@ -9,6 +9,12 @@ stack=${2:-${PULUMI_STACK:-dev}}
 command -v pulumi >/dev/null || { echo "pulumi CLI not found: install it (https://www.pulumi.com/docs/install/) and retry" >&2; exit 1; }
 docker info >/dev/null 2>&1 || { echo "cannot reach a Docker engine: start Docker (or set DOCKER_HOST) and retry" >&2; exit 1; }
 
+# A stack on locally built images (the ci stack: a Docker host that reaches no registry) gets them
+# built first, the services' dependencies included: Pulumi.ci.yaml names them without a hash.
+if [ "$action" != destroy ] && grep -q 'pipeline/' "Pulumi.$stack.yaml" 2>/dev/null; then
+  bash tools/images/build.sh base kafka node prometheus services-deps
+fi
+
 # A local backend unless the user already chose one.
 if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then pulumi login --local; fi
 pulumi stack select "$stack" 2>/dev/null || pulumi stack init "$stack"

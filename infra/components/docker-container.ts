@@ -22,8 +22,27 @@ export interface ContainerFromSpecArgs {
 const octal = (mode: number | undefined): string | undefined => (mode === undefined ? undefined : `0${mode.toString(8)}`);
 const seconds = (s: number): string => `${s}s`;
 
-function upload(u: FileUpload): docker.types.input.ContainerUpload {
-  const common = { file: u.path, permissions: octal(u.mode), owner: u.owner?.toString(), group: u.group?.toString() };
+/**
+ * One upload as the docker provider takes it (docker.types.input.ContainerUpload, plain values). The
+ * provider writes each upload as its own tar archive with `permissions` as the mode; with an `owner`
+ * or `group` it also asks Docker for `copyUIDGID`, which makes the daemon look the container's `user`
+ * up in the *host's* passwd database (moby#34142): `1000:1000` fails everywhere. So we never set
+ * them: every uploaded file is owned by root, and a service reads its keys through group 0
+ * (the container runs as `<uid>:0`, keys are 0640). tools/docker replays exactly this rule.
+ */
+export interface ProviderUpload {
+  file: string;
+  permissions?: string;
+  owner?: string;
+  group?: string;
+  content?: string;
+  contentBase64?: string;
+  source?: string;
+  sourceHash?: string;
+}
+
+export function providerUpload(u: FileUpload): ProviderUpload {
+  const common = { file: u.path, ...(u.mode === undefined ? {} : { permissions: octal(u.mode) }) };
   if (u.hostPath) {
     // Content never enters state; size and mtime stand in for a content hash of a multi-gigabyte file.
     const stat = statSync(u.hostPath, { throwIfNoEntry: false });
@@ -43,7 +62,7 @@ export function containerFromSpec(args: ContainerFromSpecArgs, opts: pulumi.Cust
     envs: args.secretEnv ? pulumi.secret(env) : pulumi.unsecret(env),
     ports: plain((s) => s.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip }))),
     // Secret as a whole when the spec was rendered from keys: Pulumi keeps secrecy per property.
-    uploads: args.spec.apply((s) => s.uploads.map(upload)),
+    uploads: args.spec.apply((s) => s.uploads.map(providerUpload)),
     volumes: plain((s) => s.volumes.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath }))),
     networksAdvanced: [{ name: args.networkName, aliases: plain((s) => s.networkAliases) }],
     user: plain((s) => s.user),

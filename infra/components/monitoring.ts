@@ -17,6 +17,7 @@ export interface MonitoringArgs {
 
 export class Monitoring extends pulumi.ComponentResource {
   public readonly prometheusUrl: pulumi.Output<string>;
+  /** Empty when the stack turns Grafana off (`monitoring.grafana: false`). */
   public readonly grafanaUrl: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -33,18 +34,20 @@ export class Monitoring extends pulumi.ComponentResource {
       networkName: args.networkName,
       image: image('prometheus', args.settings.prometheusImage).imageId,
     }, { parent: this, dependsOn: [volume('prometheus')] });
-    const grafanaSpec = pulumi.secret(args.grafanaAdminPassword).apply((adminPassword) => renderGrafanaContainer({ ...input, adminPassword }));
-    containerFromSpec({
-      name: `${name}-grafana`,
-      spec: grafanaSpec,
-      networkName: args.networkName,
-      image: image('grafana', args.settings.grafanaImage).imageId,
-      secretEnv: true,
-    }, { parent: this, dependsOn: [volume('grafana'), prometheus] });
+    if (args.settings.grafana) {
+      const grafanaSpec = pulumi.secret(args.grafanaAdminPassword).apply((adminPassword) => renderGrafanaContainer({ ...input, adminPassword }));
+      containerFromSpec({
+        name: `${name}-grafana`,
+        spec: grafanaSpec,
+        networkName: args.networkName,
+        image: image('grafana', args.settings.grafanaImage).imageId,
+        secretEnv: true,
+      }, { parent: this, dependsOn: [volume('grafana'), prometheus] });
+    }
 
     const host = args.bindAddress === '0.0.0.0' ? 'localhost' : args.bindAddress;
     this.prometheusUrl = pulumi.output(`http://${host}:${args.settings.prometheusPort}`);
-    this.grafanaUrl = pulumi.output(`http://${host}:${args.settings.grafanaPort}`);
+    this.grafanaUrl = pulumi.output(args.settings.grafana ? `http://${host}:${args.settings.grafanaPort}` : '');
     this.registerOutputs({ prometheusUrl: this.prometheusUrl, grafanaUrl: this.grafanaUrl });
   }
 }

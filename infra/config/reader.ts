@@ -1,7 +1,9 @@
 // Reads a plain object (what `pulumi config` holds) key by key, collecting every problem instead of
 // stopping at the first, each naming the full config key and what is allowed there.
+import { RunError } from '@pulumi/pulumi';
 
-export class StackConfigError extends Error {
+/** A RunError: Pulumi's language host prints its message alone, without a stack trace. */
+export class StackConfigError extends RunError {
   constructor(readonly problems: string[]) {
     super(`invalid stack configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'StackConfigError';

@@ -50,7 +50,7 @@ export interface ServicesSettings {
   buildArgs: Record<string, string>;
   /** Folder holding services/Dockerfile (the repository root by default). */
   buildContext: string;
-  /** uid:gid the services run as in the image: owner of their uploaded key files. */
+  /** uid the services run as, with group 0, which reads their root-owned 0640 key files. */
   uid: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   metricsPort: number;
@@ -59,6 +59,8 @@ export interface ServicesSettings {
 }
 
 export interface MonitoringSettings {
+  /** Grafana on or off (the ci stack: no Grafana image can be built where no registry is reachable). */
+  grafana: boolean;
   prometheusImage: string;
   grafanaImage: string;
   prometheusPort: number;
@@ -236,13 +238,14 @@ function readServices(r: ConfigReader, defaults: Defaults): Omit<ServicesSetting
   };
 }
 
-const monitoringKeys = ['prometheusImage', 'grafanaImage', 'prometheusPort', 'grafanaPort', 'scrapeIntervalSeconds', 'grafanaAdminUser'] as const;
+const monitoringKeys = ['grafana', 'prometheusImage', 'grafanaImage', 'prometheusPort', 'grafanaPort', 'scrapeIntervalSeconds', 'grafanaAdminUser'] as const;
 
 function readMonitoring(r: ConfigReader): MonitoringSettings {
   const prometheusPort = r.int('prometheusPort', 9090, { min: 1024, max: 65535 });
   const grafanaPort = r.int('grafanaPort', 3000, { min: 1024, max: 65535 });
   r.check(prometheusPort !== grafanaPort, 'grafanaPort', `=${grafanaPort} is also prometheusPort`);
   return {
+    grafana: r.bool('grafana', true),
     prometheusImage: r.string('prometheusImage', 'prom/prometheus:v2.53.2', imagePattern),
     grafanaImage: r.string('grafanaImage', 'grafana/grafana:11.2.0', imagePattern),
     prometheusPort,

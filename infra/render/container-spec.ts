@@ -10,11 +10,12 @@ export interface FileUpload {
   base64?: boolean;
   /** True for private keys, passwords and stores: Pulumi keeps the resource input secret. */
   secret?: boolean;
-  /** Octal file mode, e.g. 0o600 for keys. */
+  /**
+   * Octal file mode. Every upload is owned by root:root (see ProviderUpload in
+   * infra/components/docker-container.ts for why no owner is ever set): a key is 0o640, readable by
+   * its service, which runs with group 0, and by nobody else in the container.
+   */
   mode?: number;
-  /** Numeric owner uid and group gid (root if unset): a 0600 key must belong to the user the process runs as. */
-  owner?: number;
-  group?: number;
   /**
    * Instead of `content`: a file on the machine running the deployment, read at deploy time and never
    * stored in state (a dataset of gigabytes). `content` is then empty.
@@ -63,4 +64,16 @@ export interface ContainerSpec {
   memoryMb?: number;
   /** Names of containers (specs) that must be started (and healthy, if they have a healthcheck) first. */
   dependsOn: string[];
+}
+
+/** Mode of a private key or any file that holds a secret: root's, and group 0's (the service's). */
+export const secretFileMode = 0o640;
+
+/**
+ * The container user for a service running as `uid`: group 0, the group that reads the root-owned
+ * secret files (the convention of images built to run under an arbitrary uid). Numeric, so neither
+ * the daemon nor the container needs a passwd entry for it.
+ */
+export function runAsWithRootGroup(uid: number): string {
+  return `${uid}:0`;
 }

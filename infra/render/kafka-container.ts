@@ -1,11 +1,11 @@
 // The container of one Kafka node: entry script, server.properties, PEM stores and healthcheck,
-// all uploaded as files (no host bind mounts), data on a named volume.
+// all uploaded as root-owned files (no host bind mounts), data on a named volume.
 import type { KafkaSettings } from '../config/stack-config';
 import { brokerName } from '../pki/pki-params';
-import type { ContainerSpec, FileUpload } from './container-spec';
+import { runAsWithRootGroup, secretFileMode, type ContainerSpec } from './container-spec';
 import { renderServerProperties, type ServerPropertiesInput } from './server-properties';
 
-/** apache/kafka runs as appuser (uid 1000); its key and stores must belong to it. */
+/** apache/kafka runs as appuser (uid 1000), which owns the data folder; group 0 reads the uploaded key. */
 export const kafkaUid = 1000;
 export const kafkaPorts = { internal: 9092, controller: 9093, external: 9094 } as const;
 const dir = '/etc/kafka/pipeline';
@@ -99,7 +99,6 @@ export function renderHealthcheckProperties(): string {
 export function renderKafkaContainer(input: KafkaNodeInput): ContainerSpec {
   const { kafka, nodeId } = input;
   const name = brokerName(nodeId);
-  const owned = (file: Omit<FileUpload, 'owner' | 'group'>): FileUpload => ({ ...file, owner: kafkaUid, group: kafkaUid });
   return {
     name: `${input.namePrefix}-${name}`,
     image: kafka.image,
@@ -110,15 +109,15 @@ export function renderKafkaContainer(input: KafkaNodeInput): ContainerSpec {
     },
     ports: [{ internal: kafkaPorts.external, external: externalPort(kafka, nodeId), ip: kafka.bindAddress }],
     uploads: [
-      owned({ path: kafkaPaths.entrypoint, content: renderKafkaEntrypoint(), mode: 0o755 }),
-      owned({ path: kafkaPaths.properties, content: renderServerProperties(containerServerProperties(input)), mode: 0o644 }),
-      owned({ path: kafkaPaths.healthcheckConfig, content: renderHealthcheckProperties(), mode: 0o644 }),
-      owned({ path: kafkaPaths.keystore, content: `${input.tls.keyPkcs8Pem.trim()}\n${input.tls.certPem.trim()}\n`, mode: 0o600, secret: true }),
-      owned({ path: kafkaPaths.truststore, content: `${input.tls.caCertPem.trim()}\n`, mode: 0o644 }),
+      { path: kafkaPaths.entrypoint, content: renderKafkaEntrypoint(), mode: 0o755 },
+      { path: kafkaPaths.properties, content: renderServerProperties(containerServerProperties(input)), mode: 0o644 },
+      { path: kafkaPaths.healthcheckConfig, content: renderHealthcheckProperties(), mode: 0o644 },
+      { path: kafkaPaths.keystore, content: `${input.tls.keyPkcs8Pem.trim()}\n${input.tls.certPem.trim()}\n`, mode: secretFileMode, secret: true },
+      { path: kafkaPaths.truststore, content: `${input.tls.caCertPem.trim()}\n`, mode: 0o644 },
     ],
     volumes: [{ volumeName: kafkaVolumeName(input.namePrefix, nodeId), containerPath: kafkaPaths.data }],
     networkAliases: [name],
-    user: `${kafkaUid}:${kafkaUid}`,
+    user: runAsWithRootGroup(kafkaUid),
     restart: 'unless-stopped',
     healthcheck: {
       // A real API round trip over mutual TLS, with a small heap: the broker's port being open is not enough.

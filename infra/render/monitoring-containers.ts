@@ -7,9 +7,6 @@ import { grafanaDashboardsDir, grafanaEnv, grafanaProvisioningFiles, renderGrafa
 import { renderPrometheusConfig } from './prometheus-config';
 import { serviceScrapeTargets } from './service-containers';
 
-/** The official images' users: prom/prometheus runs as nobody, grafana/grafana as uid 472. */
-const prometheusUid = 65534;
-const grafanaUid = 472;
 export const prometheusConfigPath = '/etc/prometheus/prometheus.yml';
 
 export interface MonitoringInput {
@@ -27,7 +24,7 @@ export function renderPrometheusContainer(input: MonitoringInput): ContainerSpec
     command: [`--config.file=${prometheusConfigPath}`, '--storage.tsdb.path=/prometheus', '--web.listen-address=:9090', '--storage.tsdb.retention.time=15d'],
     env: {},
     ports: [{ internal: 9090, external: input.monitoring.prometheusPort, ip: input.bindAddress }],
-    uploads: [{ path: prometheusConfigPath, content: config, mode: 0o644, owner: prometheusUid, group: prometheusUid }],
+    uploads: [{ path: prometheusConfigPath, content: config, mode: 0o644 }],
     volumes: [{ volumeName: `${input.namePrefix}-prometheus-data`, containerPath: '/prometheus' }],
     networkAliases: ['prometheus'],
     restart: 'unless-stopped',
@@ -36,7 +33,7 @@ export function renderPrometheusContainer(input: MonitoringInput): ContainerSpec
 }
 
 export function renderGrafanaContainer(input: MonitoringInput & { adminPassword: string }): ContainerSpec {
-  const owned = { owner: grafanaUid, group: grafanaUid, mode: 0o644 };
+  const owned = { mode: 0o644 }; // root-owned, world-readable: no secret in these files
   const dashboards = Object.entries(renderDashboards()).map(([file, json]) => ({ path: `${grafanaDashboardsDir}/${file}`, content: json, ...owned }));
   return {
     name: `${input.namePrefix}-grafana`,

@@ -1,13 +1,13 @@
 // The producer and consumer containers: one image, the command picks the service. Environment
 // from the services' own producerEnv/consumerEnv (the env contract lives with the services), mutual
-// TLS material uploaded, owned by the service user and readable by it alone.
+// TLS material uploaded, root-owned, the key readable by the service (group 0) alone.
 import { defaultMetricsPort } from '../../services/core/metrics';
 import { topicEnvVars, type TopicRole } from '../../services/core/topics';
 import { consumerEnv } from '../../services/consumer/config';
 import { producerEnv } from '../../services/producer/config';
 import type { KafkaSettings, ServicesSettings } from '../config/stack-config';
 import { brokerName } from '../pki/pki-params';
-import type { ContainerSpec, FileUpload } from './container-spec';
+import { runAsWithRootGroup, secretFileMode, type ContainerSpec, type FileUpload } from './container-spec';
 import { kafkaPorts } from './kafka-container';
 
 export interface ClientTls {
@@ -58,12 +58,12 @@ function coreEnv(input: ServiceContainerInput, clientId: string): Record<string,
   };
 }
 
+/** Root-owned; the key is readable by group 0, which the service runs with, and nobody else. */
 function tlsUploads(input: ServiceContainerInput): FileUpload[] {
-  const owner = { owner: input.services.uid, group: input.services.uid };
   return [
-    { path: serviceTlsPaths.ca, content: input.tls.caCertPem, mode: 0o644, ...owner },
-    { path: serviceTlsPaths.cert, content: input.tls.certPem, mode: 0o644, ...owner },
-    { path: serviceTlsPaths.key, content: input.tls.keyPem, mode: 0o600, secret: true, ...owner },
+    { path: serviceTlsPaths.ca, content: input.tls.caCertPem, mode: 0o644 },
+    { path: serviceTlsPaths.cert, content: input.tls.certPem, mode: 0o644 },
+    { path: serviceTlsPaths.key, content: input.tls.keyPem, mode: secretFileMode, secret: true },
   ];
 }
 
@@ -91,7 +91,7 @@ export function renderProducerContainer(input: ServiceContainerInput): Container
     ? ['sh', '-c', `${serviceCommands.generate.join(' ')} --rows ${dataset.rows} --seed ${dataset.seed} --gzip --out ${file} && exec ${run}`]
     : [...serviceCommands.producer];
   const uploads = [...tlsUploads(input)];
-  if (dataset.kind === 'file') uploads.push({ path: file, content: '', hostPath: dataset.hostPath, mode: 0o644, owner: input.services.uid, group: input.services.uid });
+  if (dataset.kind === 'file') uploads.push({ path: file, content: '', hostPath: dataset.hostPath, mode: 0o644 });
   return {
     name: `${input.namePrefix}-producer`,
     image: input.image,
@@ -101,7 +101,7 @@ export function renderProducerContainer(input: ServiceContainerInput): Container
     uploads,
     volumes: [],
     networkAliases: ['producer'],
-    user: `${input.services.uid}:${input.services.uid}`,
+    user: runAsWithRootGroup(input.services.uid),
     restart: 'on-failure',
     healthcheck: healthcheck(input.services.metricsPort),
     dependsOn: brokerContainers(input),
@@ -118,7 +118,7 @@ export function renderConsumerContainers(input: ServiceContainerInput): Containe
     uploads: tlsUploads(input),
     volumes: [],
     networkAliases: [`consumer-${i + 1}`],
-    user: `${input.services.uid}:${input.services.uid}`,
+    user: runAsWithRootGroup(input.services.uid),
     restart: 'unless-stopped',
     healthcheck: healthcheck(input.services.metricsPort),
     dependsOn: brokerContainers(input),

@@ -3,13 +3,20 @@
 // (127.0.0.1-published port) and by name from inside its network. Nothing is left behind.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
+import { validateStackConfig } from '../../infra/config/stack-config';
 import type { ContainerSpec } from '../../infra/render/container-spec';
+import { kafkaPaths, renderKafkaContainer } from '../../infra/render/kafka-container';
+import { renderConsumerContainers, serviceTlsPaths } from '../../infra/render/service-containers';
+import { defaultTopics } from '../../services/core/topics';
+import { uploadRequest } from '../../tools/docker/container-config';
 import { ContainerRun, listLabelled, RUN_LABEL } from '../../tools/docker/container-run';
 import { buildLocalImages, checkLocalImages, type LocalImages } from '../../tools/images/local-images';
 import { freePorts } from '../../tools/kafka/free-port';
+import { kafkaVersion, repoRoot } from '../../tools/kafka/kafka-runtime';
 import { consumeUntil } from '../support/consume';
 import { httpGetUntil } from './support/http-get';
 
@@ -56,6 +63,12 @@ describe('local images on the Docker engine', () => {
     assert.match(report, /pipeline\/node-base:\S+ is up to date/);
   });
 
+  it('every image the ci stack file names exists once build.sh has run (npm run up -- ci pulls nothing)', async () => {
+    const named = [...new Set(readFileSync(path.join(repoRoot, 'Pulumi.ci.yaml'), 'utf8').match(/pipeline\/[\w.-]+:[\w.-]+/g) ?? [])];
+    assert.ok(named.includes('pipeline/services-deps:latest'), named.join(', '));
+    for (const image of named) await run.engine.json('GET', `/images/${encodeURIComponent(image)}/json`);
+  });
+
   it('Kafka image: /opt/kafka scripts, appuser (uid 1000), data dir owned by appuser, a JRE', async () => {
     const scripts = ['kafka-server-start.sh', 'kafka-storage.sh', 'kafka-topics.sh', 'kafka-acls.sh', 'kafka-broker-api-versions.sh', 'kafka-console-producer.sh', 'kafka-console-consumer.sh', 'kafka-run-class.sh'];
     const probe = [
@@ -76,6 +89,30 @@ describe('local images on the Docker engine', () => {
     const result = await run.runOnce(spec({ name: `services-${run.runId}`, image: images.services, entrypoint: ['sh', '-c', probe] }), 'bridge');
     assert.equal(result.exitCode, 0, result.stderr);
     assert.deepEqual(result.stdout.trim().split('\n'), ['node', 'services/core/env.js', 'kafkajs', 'no-tsx']);
+  });
+
+  it('uploads under the docker provider\'s rule: an owned upload into a 1000:1000 container fails with Docker\'s own error', async () => {
+    const name = `old-layout-${run.runId}`;
+    await run.create(spec({ name, image: images.kafka, entrypoint: ['true'], user: '1000:1000' }), 'bridge');
+    const owned = uploadRequest({ file: '/etc/kafka/pipeline/tls/keystore.pem', content: 'key', permissions: '0600', owner: '1000', group: '1000' });
+    await assert.rejects(run.upload(name, owned), /getent unable to find entry "1000:1000" in passwd database/);
+    await run.remove(name);
+  });
+
+  it('the stack\'s layout: rendered keys are root-owned 0640, read by the service (uid:0) and by no other user', async () => {
+    const config = validateStackConfig({ kafka: { image: images.kafka }, services: { baseImage: images.nodeBase } }, { stack: 'images', kafkaVersion: kafkaVersion(), repoRoot });
+    const tls = { caCertPem: 'CA', certPem: 'CERT', keyPkcs8Pem: 'KEY', keyPem: 'KEY' };
+    const kafkaSpec = renderKafkaContainer({ namePrefix: run.runId, nodeId: 1, kafka: config.kafka, organization: 'o', clusterId: 'c', tls });
+    const [consumerSpec] = renderConsumerContainers({ namePrefix: run.runId, image: images.services, kafka: config.kafka, services: config.services, topicNames: { ...defaultTopics }, tls });
+    for (const [rendered, key] of [[kafkaSpec, kafkaPaths.keystore], [consumerSpec!, serviceTlsPaths.key]] as const) {
+      const probe = `stat -c '%u:%g %a' ${key}; cat ${key} >/dev/null && echo read`;
+      const asRendered = await run.runOnce({ ...rendered, name: `${rendered.name}-probe`, entrypoint: ['sh', '-c', probe], command: [], healthcheck: undefined, ports: [], volumes: [], networkAliases: [], restart: 'no' }, 'bridge');
+      assert.equal(asRendered.exitCode, 0, asRendered.stderr);
+      assert.deepEqual(asRendered.stdout.trim().split('\n'), ['0:0 640', 'read'], `${rendered.name} as ${rendered.user}`);
+      const other = await run.runOnce({ ...rendered, name: `${rendered.name}-other`, user: '65534:65534', entrypoint: ['sh', '-c', `cat ${key}`], command: [], healthcheck: undefined, ports: [], volumes: [], networkAliases: [], restart: 'no' }, 'bridge');
+      assert.notEqual(other.exitCode, 0, `${rendered.name}: another user read the key`);
+      assert.match(other.stderr, /Permission denied/);
+    }
   });
 
   it('Prometheus image: the official layout answers /-/ready on a 127.0.0.1-published port', async () => {

@@ -1,6 +1,7 @@
 // Checks both stack tests (dev, prod) make on the program's recorded resources.
 import assert from 'node:assert/strict';
 import * as pulumi from '@pulumi/pulumi';
+import { uploadRequest } from '../../tools/docker/container-config';
 import { plaintextStrings, reveal } from './secret-inputs';
 import { ofType, settled, type MockedStack, type RecordedResource } from './stack-under-mocks';
 
@@ -31,8 +32,11 @@ export function container(stack: MockedStack, suffix: string): RecordedResource 
 export interface Upload {
   file: string;
   content?: string;
+  contentBase64?: string;
+  source?: string;
   permissions?: string;
   owner?: string;
+  group?: string;
 }
 
 export function uploads(c: RecordedResource): Upload[] {
@@ -100,3 +104,23 @@ export const expectedAcls = [
   'User:producer Write topic:ecommerce_dead_letter',
   'User:producer Write topic:ecommerce_topic',
 ].sort();
+
+/**
+ * What the provider does with the program's uploads must work on any Docker host: no upload carries
+ * an owner or group (the provider would ask for copyUIDGID, and the daemon would look the container's
+ * user up in the host's passwd), every user is numeric, and every container holding a 0640 file runs
+ * with group 0, which reads it.
+ */
+export function assertUploadsNeedNoHostLookup(stack: MockedStack): void {
+  for (const c of ofType(stack.resources, types.container)) {
+    const name = String(reveal(c.inputs.name));
+    const user = reveal(c.inputs.user) as string | undefined;
+    if (user !== undefined) assert.match(user, /^\d+:\d+$/, `${name}: user ${user} must be numeric uid:gid`);
+    for (const u of uploads(c)) {
+      const request = uploadRequest({ ...u, ...(u.source ? { source: '/dev/null' } : {}) });
+      assert.equal(request.copyUIDGID, false, `${name} ${u.file}: the provider would use copyUIDGID`);
+      if (u.permissions === '0640') assert.match(user ?? '', /:0$/, `${name} ${u.file} is 0640 (root:root) but the container does not run with group 0`);
+      assert.equal(Number.parseInt(u.permissions ?? '644', 8) & 0o002, 0, `${name} ${u.file}: world-writable`);
+    }
+  }
+}

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ContainerSpec } from '../../infra/render/container-spec';
-import { containerCreateBody, startWaves, uploadArchive } from '../../tools/docker/container-config';
+import { containerCreateBody, startWaves, uploadRequest, uploadRequests } from '../../tools/docker/container-config';
 import { demultiplex } from '../../tools/docker/engine';
 import { splitUstarPath, tarArchive } from '../../tools/docker/tar';
 
@@ -85,26 +85,26 @@ describe('ContainerSpec to Docker Engine API', () => {
     assert.equal(body.Cmd, undefined);
   });
 
-  it('uploads: text, base64 and host files with mode (default 0644) and owner (default root)', () => {
+  it('uploads: one archive per file, text, base64 and host files with mode (default 0644), owned by root', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'upload-test-'));
     try {
       writeFileSync(path.join(dir, 'data.csv'), 'a,b\n');
-      const archive = uploadArchive(spec({
+      const requests = uploadRequests(spec({
         name: 'c',
         uploads: [
           { path: '/conf/app.properties', content: 'x=1\n' },
-          { path: '/conf/store.p12', content: Buffer.from([0, 1, 2, 255]).toString('base64'), base64: true, mode: 0o600, owner: 1000, group: 1000 },
+          { path: '/conf/store.p12', content: Buffer.from([0, 1, 2, 255]).toString('base64'), base64: true, mode: 0o640 },
           { path: '/data/in.csv', content: '', hostPath: path.join(dir, 'data.csv') },
         ],
       }));
-      assert.ok(archive);
-      const out = extract(archive);
+      assert.deepEqual(requests.map((r) => [r.file, r.copyUIDGID]), [['/conf/app.properties', false], ['/conf/store.p12', false], ['/data/in.csv', false]]);
+      const out = extract(Buffer.concat(requests.map((r) => r.archive.subarray(0, r.archive.length - 1024)).concat([Buffer.alloc(1024)])));
       try {
         assert.equal(readFileSync(path.join(out, 'conf/app.properties'), 'utf8'), 'x=1\n');
         assert.equal(statSync(path.join(out, 'conf/app.properties')).mode & 0o7777, 0o644);
         assert.equal(statSync(path.join(out, 'conf/app.properties')).uid, 0);
         assert.deepEqual([...readFileSync(path.join(out, 'conf/store.p12'))], [0, 1, 2, 255]);
-        assert.equal(statSync(path.join(out, 'conf/store.p12')).uid, 1000);
+        assert.deepEqual([statSync(path.join(out, 'conf/store.p12')).uid, statSync(path.join(out, 'conf/store.p12')).mode & 0o7777], [0, 0o640]);
         assert.equal(readFileSync(path.join(out, 'data/in.csv'), 'utf8'), 'a,b\n');
       } finally {
         rmSync(out, { recursive: true, force: true });
@@ -114,11 +114,27 @@ describe('ContainerSpec to Docker Engine API', () => {
     }
   });
 
+  it('the provider\'s upload rule: copyUIDGID exactly when an owner or group is set; mode from permissions (default 0644)', () => {
+    const header = (archive: Buffer): { mode: number; uid: number; gid: number } => ({
+      mode: Number.parseInt(archive.toString('latin1', 100, 107), 8),
+      uid: Number.parseInt(archive.toString('latin1', 108, 115), 8),
+      gid: Number.parseInt(archive.toString('latin1', 116, 123), 8),
+    });
+    const plain = uploadRequest({ file: '/a', content: 'x' });
+    assert.deepEqual([plain.copyUIDGID, header(plain.archive)], [false, { mode: 0o644, uid: 0, gid: 0 }]);
+    const owned = uploadRequest({ file: '/a', content: 'x', permissions: '0600', owner: '1000' });
+    assert.deepEqual([owned.copyUIDGID, header(owned.archive)], [true, { mode: 0o600, uid: 1000, gid: 0 }]);
+    assert.equal(uploadRequest({ file: '/a', content: 'x', group: '0' }).copyUIDGID, true, 'a group alone is enough');
+    assert.equal(header(uploadRequest({ file: '/a', content: 'x', permissions: '0640' }).archive).mode, 0o640);
+    assert.throws(() => uploadRequest({ file: '/a', content: 'x', permissions: 'rw-r-----' }), /\/a: permissions "rw-r-----" is not an octal mode/);
+    assert.throws(() => uploadRequest({ file: '/a', content: 'x', owner: 'appuser' }), /\/a: owner "appuser" is not numeric/);
+  });
+
   it('rejects relative upload paths, bad base64 and unreadable host files, naming the file', () => {
-    assert.throws(() => uploadArchive(spec({ name: 'c', uploads: [{ path: 'rel/x', content: '' }] })), /c: upload path "rel\/x" is not absolute/);
-    assert.throws(() => uploadArchive(spec({ name: 'c', uploads: [{ path: '/x', content: 'not base64!', base64: true }] })), /\/x: content is marked base64/);
-    assert.throws(() => uploadArchive(spec({ name: 'c', uploads: [{ path: '/x', content: '', hostPath: '/nonexistent/file' }] })), /\/x: cannot read \/nonexistent\/file/);
-    assert.equal(uploadArchive(spec({ name: 'c' })), undefined);
+    assert.throws(() => uploadRequests(spec({ name: 'c', uploads: [{ path: 'rel/x', content: '' }] })), /c: upload path "rel\/x" is not absolute/);
+    assert.throws(() => uploadRequests(spec({ name: 'c', uploads: [{ path: '/x', content: 'not base64!', base64: true }] })), /\/x: content is marked base64/);
+    assert.throws(() => uploadRequests(spec({ name: 'c', uploads: [{ path: '/x', content: '', hostPath: '/nonexistent/file' }] })), /\/x: cannot read \/nonexistent\/file/);
+    assert.deepEqual(uploadRequests(spec({ name: 'c' })), []);
   });
 
   it('starts in dependsOn waves and rejects unknown dependencies, duplicates and cycles', () => {

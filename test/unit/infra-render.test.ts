@@ -74,13 +74,14 @@ describe('infra renderers', () => {
     assert.match(script, /^#!\/bin\/sh\n/);
   });
 
-  it('the Kafka container: key secret and private to appuser, external port on the bind address, named volume', () => {
+  it('the Kafka container: key secret, root-owned and readable by group 0 only, appuser with group 0, external port on the bind address, named volume', () => {
     const spec = renderKafkaContainer({ namePrefix: 'p', nodeId: 3, kafka: prod.kafka, organization: 'acme', clusterId: 'abc', tls });
     assert.equal(spec.name, 'p-kafka-3');
     assert.deepEqual(spec.networkAliases, ['kafka-3']);
     assert.deepEqual(spec.ports, [{ internal: 9094, external: 19094, ip: '127.0.0.1' }]);
     const keystore = spec.uploads.find((u) => u.path.endsWith('keystore.pem'))!;
-    assert.deepEqual([keystore.secret, keystore.mode, keystore.owner], [true, 0o600, 1000]);
+    assert.deepEqual([keystore.secret, keystore.mode], [true, 0o640]);
+    assert.equal(spec.user, '1000:0');
     assert.match(keystore.content, /^-----BEGIN PRIVATE KEY-----[\s\S]*\nCERT\n$/);
     assert.equal(spec.uploads.filter((u) => u.secret).length, 1, 'only the key store is secret');
     assert.deepEqual(spec.volumes, [{ volumeName: 'p-kafka-3-data', containerPath: '/var/lib/kafka/data' }]);
@@ -99,7 +100,7 @@ describe('infra renderers', () => {
     for (const spec of [producer, ...consumers]) {
       assert.deepEqual(spec.ports, []);
       assert.deepEqual(spec.dependsOn, ['p-kafka-1', 'p-kafka-2', 'p-kafka-3']);
-      assert.deepEqual(spec.uploads.filter((u) => u.secret).map((u) => [u.path, u.mode]), [['/etc/pipeline/tls/client-key.pem', 0o600]]);
+      assert.deepEqual(spec.uploads.filter((u) => u.secret).map((u) => [u.path, u.mode]), [['/etc/pipeline/tls/client-key.pem', 0o640]]);
     }
     assert.deepEqual(serviceScrapeTargets(prod.services), [
       { job: 'producer', targets: ['producer:9464'] }, { job: 'consumer', targets: ['consumer-1:9464', 'consumer-2:9464'] },

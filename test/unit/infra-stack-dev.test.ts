@@ -6,7 +6,7 @@ import { readConsumerConfig } from '../../services/consumer/config';
 import { readProducerConfig } from '../../services/producer/config';
 import { isSecretInput, reveal } from '../support/secret-inputs';
 import {
-  aclLines, assertNoPlaintextSecrets, container, containerNames, env, expectedAcls, types, upload,
+  aclLines, assertNoPlaintextSecrets, assertUploadsNeedNoHostLookup, container, containerNames, env, expectedAcls, types, upload,
 } from '../support/stack-assertions';
 import { buildStackUnderMocks, ofType, settled, type MockedStack } from '../support/stack-under-mocks';
 
@@ -36,6 +36,10 @@ describe('infra stack (dev, under mocks)', () => {
     ]);
   });
 
+  it('uploads carry no owner or group (no copyUIDGID, no host passwd lookup); 0640 files are read through group 0', () => {
+    assertUploadsNeedNoHostLookup(stack);
+  });
+
   it('the ACLs are exactly the least-privilege table', () => {
     assert.deepEqual(aclLines(stack), expectedAcls);
   });
@@ -56,13 +60,14 @@ describe('infra stack (dev, under mocks)', () => {
     }
   });
 
-  it('the Kafka node gets its properties, PEM stores (key 0600, owned by appuser) and a named volume', () => {
+  it('the Kafka node gets its properties, PEM stores (key 0640, no owner: root) and a named volume, and runs as 1000:0', () => {
     const kafka = container(stack, 'kafka-1');
     const properties = upload(kafka, '/etc/kafka/pipeline/server.properties').content ?? '';
     assert.match(properties, /^listener\.security\.protocol\.map=CONTROLLER:PLAINTEXT,INTERNAL:SSL,EXTERNAL:SSL$/m);
     assert.match(properties, /^advertised\.listeners=INTERNAL:\/\/kafka-1:9092,EXTERNAL:\/\/127\.0\.0\.1:19092$/m);
     const keystore = upload(kafka, '/etc/kafka/pipeline/tls/keystore.pem');
-    assert.deepEqual([keystore.permissions, keystore.owner], ['0600', '1000']);
+    assert.deepEqual([keystore.permissions, keystore.owner, keystore.group], ['0640', undefined, undefined]);
+    assert.equal(kafka.inputs.user, '1000:0');
     assert.match(keystore.content ?? '', /BEGIN PRIVATE KEY[\s\S]*BEGIN CERTIFICATE/);
     assert.deepEqual(reveal(kafka.inputs.volumes), [{ volumeName: 'ecommerce-pipeline-dev-kafka-1-data', containerPath: '/var/lib/kafka/data' }]);
   });
@@ -77,7 +82,8 @@ describe('infra stack (dev, under mocks)', () => {
     assert.equal(consumer.groupId, 'ecommerce-consumer');
     assert.equal(consumer.topics.changelog, 'ecommerce_consumer_changelog');
     const key = upload(container(stack, 'consumer-1'), consumer.kafka.tls!.keyLocation);
-    assert.deepEqual([key.permissions, key.owner], ['0600', '1000']);
+    assert.deepEqual([key.permissions, key.owner, key.group], ['0640', undefined, undefined]);
+    assert.equal(container(stack, 'consumer-1').inputs.user, '1000:0');
   });
 
   it('exports bootstrap servers, URLs and topic names', async () => {

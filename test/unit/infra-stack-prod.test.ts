@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { isSecretInput, reveal } from '../support/secret-inputs';
-import { aclLines, assertNoPlaintextSecrets, container, containerNames, expectedAcls, types, upload } from '../support/stack-assertions';
+import { aclLines, assertUploadsNeedNoHostLookup, assertNoPlaintextSecrets, container, containerNames, expectedAcls, types, upload } from '../support/stack-assertions';
 import { buildStackUnderMocks, ofType, settled, type MockedStack } from '../support/stack-under-mocks';
 
 describe('infra stack (prod, under mocks)', () => {
@@ -48,6 +48,10 @@ describe('infra stack (prod, under mocks)', () => {
     }
     assert.equal((topics.ecommerce_topic?.config as Record<string, string>)['retention.ms'], '2592000000');
     assert.equal((topics.ecommerce_consumer_changelog?.config as Record<string, string>)['cleanup.policy'], 'compact');
+  });
+
+  it('uploads carry no owner or group (no copyUIDGID, no host passwd lookup); 0640 files are read through group 0', () => {
+    assertUploadsNeedNoHostLookup(stack);
   });
 
   it('the ACLs are exactly the least-privilege table', () => {

@@ -1,8 +1,10 @@
 // Pure translation of a ContainerSpec into what the Docker Engine API takes, doing what the docker
-// provider does with the same inputs (uploads with the given mode and owner, ports bound to a host
-// address, one network with aliases), so a test run on the engine matches a `pulumi up`.
+// provider does with the same inputs (each upload its own archive, made from the very upload inputs
+// the program gives the provider, under the provider's copyUIDGID rule; ports bound to a host
+// address; one network with aliases), so a test run on the engine matches a `pulumi up`.
 import { readFileSync } from 'node:fs';
-import type { ContainerSpec, FileUpload } from '../../infra/render/container-spec';
+import { providerUpload, type ProviderUpload } from '../../infra/components/docker-container';
+import type { ContainerSpec } from '../../infra/render/container-spec';
 import { tarArchive } from './tar';
 
 export interface ContainerCreateBody {
@@ -57,28 +59,57 @@ export function containerCreateBody(spec: ContainerSpec, network: string, labels
   return body;
 }
 
-function uploadContent(upload: FileUpload): Buffer {
-  if (upload.hostPath) {
-    try {
-      return readFileSync(upload.hostPath);
-    } catch (error) {
-      throw new Error(`upload ${upload.path}: cannot read ${upload.hostPath} on this machine: ${(error as Error).message}`, { cause: error });
-    }
-  }
-  if (!upload.base64) return Buffer.from(upload.content, 'utf8');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(upload.content.replace(/\s+/g, ''))) {
-    throw new Error(`upload ${upload.path}: content is marked base64 but is not base64`);
-  }
-  return Buffer.from(upload.content, 'base64');
+/** One PUT /containers/{id}/archive, as the provider makes it for one upload. */
+export interface UploadRequest {
+  file: string;
+  archive: Buffer;
+  /** The query flag: the daemon then chowns to the container's user, looked up on the *host*. */
+  copyUIDGID: boolean;
 }
 
-/** The archive the provider would upload: every file with its mode (default 0o644) and owner (default root). */
-export function uploadArchive(spec: ContainerSpec): Buffer | undefined {
-  if (spec.uploads.length === 0) return undefined;
+function uploadContent(upload: ProviderUpload): Buffer {
+  if (upload.source !== undefined) {
+    try {
+      return readFileSync(upload.source);
+    } catch (error) {
+      throw new Error(`upload ${upload.file}: cannot read ${upload.source} on this machine: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  if (upload.contentBase64 === undefined) return Buffer.from(upload.content ?? '', 'utf8');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(upload.contentBase64.replace(/\s+/g, ''))) {
+    throw new Error(`upload ${upload.file}: content is marked base64 but is not base64`);
+  }
+  return Buffer.from(upload.contentBase64, 'base64');
+}
+
+/**
+ * The docker provider's upload rule, for one upload: its own tar archive holding the file with
+ * `permissions` as its mode (0644 when unset) and `owner`/`group` (numeric) in the header, and
+ * `copyUIDGID` exactly when `owner` or `group` is set. Nothing is resolved here that the daemon
+ * would resolve: with copyUIDGID the daemon itself looks the container's user up (and fails as it does
+ * for the provider).
+ */
+export function uploadRequest(upload: ProviderUpload): UploadRequest {
+  const mode = upload.permissions === undefined ? 0o644 : Number.parseInt(upload.permissions, 8);
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`upload ${upload.file}: permissions ${JSON.stringify(upload.permissions)} is not an octal mode`);
+  const id = (value: string | undefined, what: string): number => {
+    if (value === undefined) return 0;
+    if (!/^\d+$/.test(value)) throw new Error(`upload ${upload.file}: ${what} ${JSON.stringify(value)} is not numeric`);
+    return Number(value);
+  };
+  return {
+    file: upload.file,
+    archive: tarArchive([{ path: upload.file, content: uploadContent(upload), mode, uid: id(upload.owner, 'owner'), gid: id(upload.group, 'group') }]),
+    copyUIDGID: upload.owner !== undefined || upload.group !== undefined,
+  };
+}
+
+/** What the provider would send for a spec's uploads: the program's own upload inputs, one request each. */
+export function uploadRequests(spec: ContainerSpec): UploadRequest[] {
   for (const upload of spec.uploads) {
     if (!upload.path.startsWith('/')) throw new Error(`container ${spec.name}: upload path ${JSON.stringify(upload.path)} is not absolute`);
   }
-  return tarArchive(spec.uploads.map((u) => ({ path: u.path, content: uploadContent(u), mode: u.mode ?? 0o644, uid: u.owner ?? 0, gid: u.group ?? 0 })));
+  return spec.uploads.map((u) => uploadRequest(providerUpload(u)));
 }
 
 /**

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { ContainerSpec } from '../../infra/render/container-spec';
-import { containerCreateBody, startWaves, uploadArchive } from './container-config';
+import { containerCreateBody, startWaves, uploadRequests, type UploadRequest } from './container-config';
 import { DockerEngine, demultiplex } from './engine';
 
 export const RUN_LABEL = 'pipeline.test-run';
@@ -73,13 +73,23 @@ export class ContainerRun {
     }
   }
 
-  /** Creates the container and writes its uploads into it; it does not start it. */
+  /** Creates the container and writes its uploads into it, as the provider does; it does not start it. */
   async create(spec: ContainerSpec, network: string): Promise<void> {
     const body = containerCreateBody(spec, network, this.labels);
-    const archive = uploadArchive(spec);
+    const uploads = uploadRequests(spec);
     const { Id } = await this.engine.json<{ Id: string }>('POST', '/containers/create', { query: { name: spec.name }, body });
     this.containers.set(spec.name, { id: Id, spec });
-    if (archive) await this.engine.request('PUT', `/containers/${Id}/archive`, { query: { path: '/' }, tar: archive });
+    for (const upload of uploads) await this.upload(spec.name, upload);
+  }
+
+  /** One upload into a created container, failing with the daemon's words as the provider does. */
+  async upload(name: string, upload: UploadRequest): Promise<void> {
+    const query = { path: '/', ...(upload.copyUIDGID ? { copyUIDGID: 'true' } : {}) };
+    try {
+      await this.engine.request('PUT', `/containers/${this.id(name)}/archive`, { query, tar: upload.archive });
+    } catch (error) {
+      throw new Error(`container ${name}: Unable to upload volume content (${upload.file}): ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /** The whole stack: network, volumes, containers, then starts in dependsOn waves, each wave healthy. */

@@ -5,13 +5,15 @@
 #   pipeline/kafka:<kafka version>    apache/kafka's layout (/opt/kafka, appuser, /var/lib/kafka/data)
 #   pipeline/node-base:<node major>   this machine's Node.js binary; BASE_IMAGE of services/Dockerfile
 #   pipeline/prometheus:<version>     the Debian prometheus package's binary, prom/prometheus's layout
+#   pipeline/services-deps:<hash>     the host's `npm ci` result, services/Dockerfile's DEPS_IMAGE; also tagged
+#                                     :latest, the name Pulumi.ci.yaml gives (only when asked for)
 #   pipeline/services:<inputs hash>   services/Dockerfile on pipeline/node-base (only when asked for)
 #
 # Each image carries the sha256 of its inputs (this script, its Dockerfile folder, versions, the ID of
 # the image it builds on) in the label pipeline.inputs-sha256 and is rebuilt only when that changes.
 #
-#   tools/images/build.sh [--install|--check] [base|kafka|node|prometheus|services]...
-#     no image named: the four base images (not services, whose inputs change with every edit)
+#   tools/images/build.sh [--install|--check] [base|kafka|node|prometheus|services-deps|services]...
+#     no image named: the four base images (not the services ones, whose inputs change with every edit)
 #     --check: build nothing, exit 1 and name what is missing or stale
 set -euo pipefail
 
@@ -28,8 +30,8 @@ for arg in "$@"; do
   case "$arg" in
     --install) mode=install ;;
     --check) mode=check ;;
-    base | kafka | node | prometheus | services) targets+=("$arg") ;;
-    *) echo "images: unknown argument '$arg' (known: --install, --check, base, kafka, node, prometheus, services)" >&2; exit 2 ;;
+    base | kafka | node | prometheus | services-deps | services) targets+=("$arg") ;;
+    *) echo "images: unknown argument '$arg' (known: --install, --check, base, kafka, node, prometheus, services-deps, services)" >&2; exit 2 ;;
   esac
 done
 [ "${#targets[@]}" -gt 0 ] || targets=(base kafka node prometheus)
@@ -173,7 +175,7 @@ want() { local t; for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done
 base_ref() { if [ "$(image_label "$1")" = "$2" ]; then image_id "$1"; else echo "stale:$1"; fi; }
 
 base_hash=$(inputs_of "" "debootstrap --variant=minbase $suite")
-if want base || want kafka || want node || want prometheus || want services; then
+if want base || want kafka || want node || want prometheus || want services-deps || want services; then
   ensure "$base_tag" "$base_hash" build_base
 fi
 base_id=$(base_ref "$base_tag" "$base_hash")
@@ -183,7 +185,7 @@ if want kafka; then
   jars=$(ls "$root/.cache/kafka/$kafka_version/libs" 2>/dev/null | sha)
   ensure "pipeline/kafka:$kafka_version" "$(inputs_of "$here/kafka" "kafka $kafka_version" "jars $jars" "$base_id")" build_kafka
 fi
-if want node || want services; then
+if want node || want services-deps || want services; then
   node_hash=$(inputs_of "$here/node-base" "node $node_version" "$base_id")
   ensure "$node_tag" "$node_hash" build_node
 fi
@@ -194,13 +196,17 @@ if want prometheus; then
   prom_tag="pipeline/prometheus:$(printf '%s' "$prom_version" | sed -E 's/^[0-9]+://; s/[+~-].*$//')"
   ensure "$prom_tag" "$(inputs_of "$here/prometheus" "prometheus $prom_version" "$base_id")" build_prometheus
 fi
-if want services; then
-  [ -f "$root/services/Dockerfile" ] || die "services/Dockerfile is missing"
-  # The context is what .dockerignore lets through; hash those files as they are in the work tree.
+if want services-deps || want services; then
   lock_sha=$(cd "$root" && cat package-lock.json node_modules/.package-lock.json 2>/dev/null | sha)
   deps_hash=$(inputs_of "$here/services-deps" "lockfiles $lock_sha" "$(base_ref "$node_tag" "$node_hash")")
   deps_tag="pipeline/services-deps:${deps_hash:0:12}"
   ensure "$deps_tag" "$deps_hash" build_services_deps
+  # A name without a hash, for stack files (Pulumi.ci.yaml's services.buildArgs.DEPS_IMAGE).
+  [ "$mode" = check ] || docker tag "$deps_tag" pipeline/services-deps:latest
+fi
+if want services; then
+  [ -f "$root/services/Dockerfile" ] || die "services/Dockerfile is missing"
+  # The context is what .dockerignore lets through; hash those files as they are in the work tree.
   services_hash=$(
     cd "$root" && {
       echo "$deps_hash"
@@ -218,7 +224,7 @@ fi
 if [ "$mode" = install ]; then
   if want services; then
     { docker images --format '{{.Repository}}:{{.Tag}}' pipeline/services; docker images --format '{{.Repository}}:{{.Tag}}' pipeline/services-deps; } \
-      | grep -vxF -e "$services_tag" -e "$deps_tag" -e pipeline/services:latest | xargs -r docker rmi >/dev/null 2>&1 || true
+      | grep -vxF -e "$services_tag" -e "$deps_tag" -e pipeline/services:latest -e pipeline/services-deps:latest | xargs -r docker rmi >/dev/null 2>&1 || true
   fi
   docker image prune -f --filter "label=$label" >/dev/null
 fi

@@ -8,8 +8,8 @@ import type { AdminConnection } from '../../../infra/kafka-admin/connection';
 import { internalTopicsProvider } from '../../../infra/kafka-admin/internal-topics';
 import { topicProvider } from '../../../infra/kafka-admin/topic-provider';
 import { validateStackConfig, type RawStackConfig, type StackConfig } from '../../../infra/config/stack-config';
-import type { ContainerSpec } from '../../../infra/render/container-spec';
-import { externalPort, kafkaPorts, renderKafkaContainer } from '../../../infra/render/kafka-container';
+import { runAsWithRootGroup, secretFileMode, type ContainerSpec } from '../../../infra/render/container-spec';
+import { externalPort, kafkaPorts, kafkaUid, renderKafkaContainer } from '../../../infra/render/kafka-container';
 import { renderPrometheusContainer } from '../../../infra/render/monitoring-containers';
 import { renderConsumerContainers, renderProducerContainer, type ServiceContainerInput } from '../../../infra/render/service-containers';
 import { brokerName } from '../../../infra/pki/pki-params';
@@ -147,12 +147,11 @@ export class EngineStack {
 
   /**
    * A one-off Kafka CLI container on the stack network, authenticated as `principal` (its PEM key
-   * store uploaded for appuser), talking to the brokers' INTERNAL listeners by container alias.
+   * store uploaded root-owned and group-0 readable, as the brokers'), talking to the brokers' INTERNAL listeners by container alias.
    */
   async runKafkaCli(principal: string, script: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     const cert = this.client(principal);
     const dir = '/etc/kafka/client';
-    const owned = { owner: 1000, group: 1000 };
     const bootstrap = Array.from({ length: this.config.kafka.brokers }, (_, i) => `${brokerName(i + 1)}:${kafkaPorts.internal}`).join(',');
     const spec: ContainerSpec = {
       name: `${this.config.namePrefix}-cli-${principal}-${Math.random().toString(36).slice(2, 8)}`,
@@ -161,16 +160,16 @@ export class EngineStack {
       env: { BOOTSTRAP: bootstrap, CLIENT_CONFIG: `${dir}/client.properties`, KAFKA_HEAP_OPTS: '-Xmx128m' },
       ports: [],
       uploads: [
-        { path: `${dir}/client.properties`, ...owned, mode: 0o644, content: [
+        { path: `${dir}/client.properties`, mode: 0o644, content: [
           'security.protocol=SSL', 'ssl.keystore.type=PEM', `ssl.keystore.location=${dir}/keystore.pem`,
           'ssl.truststore.type=PEM', `ssl.truststore.location=${dir}/truststore.pem`, '',
         ].join('\n') },
-        { path: `${dir}/keystore.pem`, ...owned, mode: 0o600, content: `${cert.keyPem.trim()}\n${cert.certPem.trim()}\n` },
-        { path: `${dir}/truststore.pem`, ...owned, mode: 0o644, content: this.pki.ca.certPem },
+        { path: `${dir}/keystore.pem`, mode: secretFileMode, content: `${cert.keyPem.trim()}\n${cert.certPem.trim()}\n` },
+        { path: `${dir}/truststore.pem`, mode: 0o644, content: this.pki.ca.certPem },
       ],
       volumes: [],
       networkAliases: [],
-      user: '1000:1000',
+      user: runAsWithRootGroup(kafkaUid),
       restart: 'no',
       dependsOn: [],
     };
