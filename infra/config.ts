@@ -1,8 +1,7 @@
 // Reads the stack's configuration once: the plain objects go through validateStackConfig (which
 // names every bad key), the secrets stay Outputs.
 import * as pulumi from '@pulumi/pulumi';
-import path from 'node:path';
-import { kafkaVersion } from '../tools/kafka/kafka-runtime';
+import { kafkaVersion, repoRoot } from './config/project-package';
 import { configKeys, projectName, validateStackConfig, type RawStackConfig, type StackConfig } from './config/stack-config';
 
 export interface StackSecrets {
@@ -18,7 +17,7 @@ export function loadStackConfig(): { config: StackConfig; secrets: StackSecrets 
   const grafanaAdminPassword = config.getSecret('grafanaAdminPassword');
   const bundlePassword = config.getSecret('bundlePassword');
   return {
-    config: validateStackConfig(raw, { stack: pulumi.getStack(), kafkaVersion: kafkaVersion(), repoRoot: path.resolve(__dirname, '..') }),
+    config: validateStackConfig(raw, { stack: pulumi.getStack(), kafkaVersion: kafkaVersion(), repoRoot }),
     secrets: { ...(grafanaAdminPassword ? { grafanaAdminPassword } : {}), ...(bundlePassword ? { bundlePassword } : {}) },
   };
 }

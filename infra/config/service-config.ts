@@ -7,7 +7,9 @@ import {
   compressions, keyStrategies, presetNames, producerEnv, readProducerConfig, type ProducerSettings,
 } from '../../services/producer/config';
 import { ConfigReader } from './reader';
-import type { Dataset } from './stack-config';
+
+/** Where the producer's rows come from: a seeded dataset generated in its container, or a file on the deploying machine. */
+export type Dataset = { kind: 'generate'; rows: number; seed: number } | { kind: 'file'; hostPath: string; preset: ProducerSettings['preset'] };
 
 /**
  * Every consumer setting is a config key of the same name and type as in services/consumer/config.ts

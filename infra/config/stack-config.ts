@@ -8,7 +8,9 @@ import type { AclRule } from '../security/acl-rules';
 import type { PkiSettings } from '../pki/pki-params';
 import { ConfigReader, StackConfigError } from './reader';
 import { readAclRules } from './acl-config';
-import { producerKeys, readConsumer, readProducer } from './service-config';
+import { producerKeys, readConsumer, readProducer, type Dataset } from './service-config';
+
+export type { Dataset } from './service-config';
 
 export const projectName = 'ecommerce-pipeline';
 
@@ -41,7 +43,6 @@ export interface TopicSettings {
   config: Record<string, string>;
 }
 
-export type Dataset = { kind: 'generate'; rows: number; seed: number } | { kind: 'file'; hostPath: string; preset: ProducerSettings['preset'] };
 
 export interface ServicesSettings {
   imageName: string;

@@ -1,18 +1,9 @@
 // Where the Apache Kafka jars resolved by `npm run setup` live, and how to run a class from them.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { kafkaVersion, repoRoot } from '../../infra/config/project-package';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
-
-interface PackageJson { config?: { kafkaVersion?: string } }
-
-/** The Kafka version the tests run and the stack deploys by default (package.json config.kafkaVersion). */
-export function kafkaVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as PackageJson;
-  const version = pkg.config?.kafkaVersion;
-  if (!version) throw new Error('package.json has no config.kafkaVersion');
-  return version;
-}
+export { kafkaVersion, repoRoot };
 
 export function kafkaLibsDir(version = kafkaVersion()): string {
   return path.join(repoRoot, '.cache', 'kafka', version, 'libs');
