@@ -1,8 +1,9 @@
 // `npm run bench:processor [-- --rows N]` (default 5,000,000): the consumer alone on a full raw
-// topic, against Kafka's ConsumerPerformance reading the same topic on the same broker in the same
-// run, over mutual TLS with the stack's settings; and the consumer's resident memory as the events
-// go by (after 1M and after 5M events above all), which must stay flat: window state is bounded by
-// the open windows, not by the events seen.
+// topic, against Kafka's ConsumerPerformance reading the same topic and the Kafka Streams peer doing
+// the same job on it (1 and 2 stream threads, its windows checked equal to ours), on the same broker
+// in the same run, over mutual TLS with the stack's settings; each processor's peak RSS; and the
+// consumer's resident memory as the events go by (after 1M and after 5M events above all), which must
+// stay flat: window state is bounded by the open windows, not by the events seen.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
