@@ -91,6 +91,8 @@ export interface PeerRunOptions {
   workDir: string;
   timeoutMs: number;
   heapMb?: number;
+  /** More JVM options (a profiler, say). */
+  jvmArgs?: string[];
 }
 
 export interface PeerRun {
@@ -146,7 +148,7 @@ export async function runStreamsPeer(options: PeerRunOptions): Promise<PeerRun> 
   const watchdog = path.join(repoRoot, 'tools', 'kafka', 'watchdog.sh');
   const started = Date.now();
   const child = spawn('bash', [watchdog, String(process.pid), path.join(dir, 'state'), logFile, pidFile, '--',
-    'java', `-Xmx${options.heapMb ?? 1024}m`, '-cp', classpath(), 'dev.pipeline.peer.StreamsPeer', propsFile], { stdio: 'ignore' });
+    'java', `-Xmx${options.heapMb ?? 1024}m`, ...(options.jvmArgs ?? []), '-cp', classpath(), 'dev.pipeline.peer.StreamsPeer', propsFile], { stdio: 'ignore' });
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(no log)');
   const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
