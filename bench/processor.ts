@@ -1,9 +1,10 @@
 // `npm run bench:processor [-- --rows N]` (default 5,000,000): the consumer alone on a full raw
-// topic, against Kafka's ConsumerPerformance reading the same topic on the same broker in the same
-// run, over mutual TLS with the stack's settings; and the consumer's resident memory as the events
-// go by (after 1M and after 5M events above all), which must stay flat: window state is bounded by
-// the open windows, not by the events seen.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// topic, against Kafka's ConsumerPerformance reading the same topic and the Kafka Streams peer doing
+// the same job on it (1 and 2 stream threads, its windows checked equal to ours), on the same broker
+// in the same run, over mutual TLS with the stack's settings; each processor's peak RSS; and the
+// consumer's resident memory as the events go by (after 1M and after 5M events above all), which must
+// stay flat: window state is bounded by the open windows, not by the events seen.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { metricNames } from '../services/core/metric-names';
@@ -11,14 +12,8 @@ import { freePorts } from '../tools/kafka/free-port';
 import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service } from '../tools/local-stack';
 import { consumerPerformance } from './anchors';
-import { argValue, formatTable, generateDataset, machineInfo, runMain, say, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
-
-/** Resident set size of a process in MiB (Linux /proc). */
-function rssMiB(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) / 1024;
-}
+import { argValue, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 interface RssSample { events: number; rssMiB: number }
 
@@ -57,9 +52,8 @@ async function main(): Promise<void> {
     services.push(consumer);
     const samples: RssSample[] = [];
     const everyEvents = 500_000;
-    const pid = (): number => Number(readFileSync(consumer.pidFile, 'utf8').trim());
     const take = (consumed: number): void => {
-      samples.push({ events: consumed, rssMiB: rssMiB(pid()) });
+      samples.push({ events: consumed, rssMiB: processMiB(servicePid(consumer), 'VmRSS') });
       say(`${consumed.toLocaleString('en-US')} events consumed, RSS ${samples[samples.length - 1]!.rssMiB.toFixed(0)} MiB`);
     };
     const sample = async (): Promise<void> => {
@@ -69,12 +63,24 @@ async function main(): Promise<void> {
     const done = await waitForWindows(consumer, consumerPort!, dataset.expectedWindows, 6 * 3_600_000, sample);
     take(await scrapeMetric(consumerPort!, metricNames.consumer.eventsConsumed));
     const processor = throughput(events, (done - started) / 1000, 0);
+    const oursPeakMiB = processMiB(servicePid(consumer), 'VmHWM');
     await stopService(consumer);
+
+    const raw = config.topics.find((t) => t.role === 'raw')!;
+    const peers = await measureStreamsPeer({
+      tls: broker.tls, rawTopic: topics.raw, settings: { ...config.services.consumer.settings, idleTimeoutMs: 1000 },
+      rawPartitions: raw.partitions, repartitionPartitions: config.topics.find((t) => t.role === 'repartition')!.partitions,
+      processedPartitions: config.topics.find((t) => t.role === 'processed')!.partitions,
+      expectWindows: dataset.expectedWindows, workDir: work, timeoutMs: 6 * 3_600_000, say,
+      ours: await committedWindows(broker.tls.cluster.kafka(), topics.processed),
+    });
 
     const results: Row[] = [
       { benchmark: 'anchor', what: 'Kafka ConsumerPerformance (same topic)', result: cp },
       { benchmark: 'processor', what: 'our consumer: raw → windows committed (2 transactional stages)', result: processor, anchor: 'ConsumerPerformance', ratio: processor.recordsPerSecond / cp.recordsPerSecond },
+      ...peerRows(processor, events, peers),
     ];
+    const peakLine = `${peakRssLine(oursPeakMiB, peers)}; ours and Kafka Streams committed the same ${dataset.expectedWindows} windows`;
     // After 1M events, and at the end (every event consumed, every window committed).
     const first = samples.find((s) => s.events >= 1_000_000);
     const last = samples[samples.length - 1]!;
@@ -85,8 +91,9 @@ async function main(): Promise<void> {
     const rssLine = first && first !== last
       ? `consumer RSS: ${first.rssMiB.toFixed(0)} MiB after ${million(first.events)} events, ${last.rssMiB.toFixed(0)} MiB after ${million(last.events)} (×${(last.rssMiB / first.rssMiB).toFixed(2)})`
       : `consumer RSS: ${last.rssMiB.toFixed(0)} MiB after ${million(last.events)} events (run ≥ 2M rows to see it over time)`;
-    process.stdout.write(`\n${rows} generated rows, ${dataset.expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n\n${rssLine}\n`);
-    const report = { date: new Date().toISOString(), rows, malformedRows: dataset.malformed, expectedWindows: dataset.expectedWindows, settings: config.services.consumer.settings, machine, results, rss, table, rssLine };
+    process.stdout.write(`\n${rows} generated rows, ${dataset.expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n\n${rssLine}\n${peakLine}\n`);
+    const peakRss = { oursMiB: oursPeakMiB, streams: peers.map((p) => ({ threads: p.threads, peakRssMiB: p.run.peakRssMiB })) };
+    const report = { date: new Date().toISOString(), rows, malformedRows: dataset.malformed, expectedWindows: dataset.expectedWindows, settings: config.services.consumer.settings, machine, results, rss, peakRss, table, rssLine, peakLine };
     const dir = path.join(repoRoot, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'processor-latest.json'), JSON.stringify(report, null, 2));

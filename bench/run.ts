@@ -1,6 +1,7 @@
 // `npm run bench [-- --rows N]`: the producer, processor and end-to-end benchmarks on the stack's
 // own broker configuration (rendered properties, mutual TLS, ACLs), with Kafka's
-// ProducerPerformance / ConsumerPerformance and kcat measured in the same run on the same broker.
+// ProducerPerformance / ConsumerPerformance and kcat measured in the same run on the same broker, and
+// the processor against the Kafka Streams peer doing the same job (bench/streams-peer.ts).
 // Prints one table of ratios with the machine's details and writes it as JSON to bench/results/.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,7 +10,8 @@ import { freePorts } from '../tools/kafka/free-port';
 import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../tools/local-stack';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance } from './anchors';
-import { argValue, formatTable, generateDataset, machineInfo, runMain, say, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+import { argValue, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
@@ -88,7 +90,18 @@ async function main(): Promise<void> {
     const events = rows - dataset.malformed;
     const processor = throughput(events, (done - started) / 1000, 0);
     rowsOut.push({ benchmark: 'processor', what: 'our consumer: raw → windows committed (2 transactional stages)', result: processor, anchor: 'ConsumerPerformance', ratio: processor.recordsPerSecond / cp.recordsPerSecond });
+    const oursPeakMiB = processMiB(servicePid(consumer), 'VmHWM');
     await stopService(consumer);
+
+    // The peer a user would otherwise pick, on the same full raw topic, checked against our windows.
+    const peers = await measureStreamsPeer({
+      tls, rawTopic: solo.raw, settings: { ...settings, idleTimeoutMs: 1000 }, rawPartitions: raw.partitions,
+      repartitionPartitions: config.topics.find((t) => t.role === 'repartition')!.partitions,
+      processedPartitions: config.topics.find((t) => t.role === 'processed')!.partitions,
+      expectWindows: expectedWindows, workDir: work, timeoutMs: 3_600_000, say, ours: await committedWindows(tls.cluster.kafka(), solo.processed),
+    });
+    rowsOut.push(...peerRows(processor, events, peers));
+    const peakLine = `${peakRssLine(oursPeakMiB, peers)}; ours and Kafka Streams committed the same ${expectedWindows} windows`;
 
     say('ours: end to end');
     const both = envFor(e2e, 'ecommerce-consumer-bench-e2e');
@@ -102,9 +115,10 @@ async function main(): Promise<void> {
     await Promise.all([stopService(consumer2), producer2.exited]);
 
     const machine = machineInfo();
-    const report = { date: new Date().toISOString(), rows, malformedRows: dataset.malformed, expectedWindows, settings: { ...settings, partitions: raw.partitions, idleTimeoutMs: 1000 }, machine, results: rowsOut };
+    const peakRss = { oursMiB: oursPeakMiB, streams: peers.map((p) => ({ threads: p.threads, peakRssMiB: p.run.peakRssMiB })) };
+    const report = { date: new Date().toISOString(), rows, malformedRows: dataset.malformed, expectedWindows, settings: { ...settings, partitions: raw.partitions, idleTimeoutMs: 1000 }, machine, results: rowsOut, peakRss, peakLine };
     const table = formatTable(report.results);
-    process.stdout.write(`\n${rows} generated rows, ${expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n`);
+    process.stdout.write(`\n${rows} generated rows, ${expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n\n${peakLine}\n`);
     const dir = path.join(repoRoot, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, `${report.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));

@@ -75,6 +75,16 @@ export async function startBenchBroker(work: string): Promise<BenchBroker> {
   };
 }
 
+/** A process's resident set (VmRSS) or its peak so far (VmHWM) in MiB, from Linux /proc. */
+export function processMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no ${field} for process ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+/** The pid of a service started by startService (its watchdog wrote it). */
+export const servicePid = (service: Service): number => Number(readFileSync(service.pidFile, 'utf8').trim());
+
 /** Polls the consumer's metrics until it has emitted `expected` windows; the moment it did. */
 export async function waitForWindows(consumer: Service, metricsPort: number, expected: number, timeoutMs: number, onPoll?: () => Promise<void>): Promise<number> {
   const deadline = Date.now() + timeoutMs;

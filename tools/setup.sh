@@ -61,6 +61,29 @@ if [ "$(cat "$libs/.complete" 2>/dev/null)" != "$stamp" ]; then
   fi
 fi
 
+# --- The benchmark's Kafka Streams peer -------------------------------------------------------
+# bench/streams-peer (kafka-streams at the same version, with RocksDB), built into the cache: its
+# jar and every runtime dependency in .cache/streams-peer/<version>/libs. Rebuilt when its pom or a
+# source file changes.
+peer_libs="$cache/streams-peer/$kafka_version/libs"
+peer_dir="$root/bench/streams-peer"
+peer_stamp=$( (cd "$peer_dir" && find pom.xml src -type f | LC_ALL=C sort | xargs cat) | sha256sum | cut -c1-64)
+if [ "$(cat "$peer_libs/.complete" 2>/dev/null)" != "$peer_stamp" ]; then
+  if need "the Kafka Streams peer in $peer_libs"; then
+    command -v mvn >/dev/null || die "Maven is required to build the Kafka Streams peer (apt-get install maven)"
+    say "building the Kafka Streams peer (kafka-streams $kafka_version) with Maven into $peer_libs"
+    fresh="$peer_libs.new"
+    build="$cache/streams-peer/$kafka_version/build"
+    rm -rf "$fresh" "$build" && mkdir -p "$fresh"
+    mvn -q -B -f "$peer_dir/pom.xml" -Dkafka.version="$kafka_version" -Dpeer.buildDir="$build" \
+      package dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$fresh" \
+      || die "Maven could not build bench/streams-peer against kafka-streams $kafka_version (see the output above)"
+    cp "$build/streams-peer-1.jar" "$fresh/" || die "streams-peer-1.jar missing after Maven ran"
+    rm -rf "$build" "$peer_libs" && mv "$fresh" "$peer_libs"
+    echo "$peer_stamp" >"$peer_libs/.complete"
+  fi
+fi
+
 # --- Debian packages ------------------------------------------------------------------------
 pkgs=(kcat prometheus)
 bins=(kcat prometheus)

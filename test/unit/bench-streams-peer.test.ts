@@ -1,0 +1,50 @@
+// The benchmark's check that the Kafka Streams peer computed our windows, and the peer's ACL table:
+// the check must catch any difference (or the ratio it guards means nothing), and the peer's rights
+// must stay inside its own prefix.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { peerPrincipal, streamsPeerAclRules, windowDifferences } from '../../bench/streams-peer';
+import { aclBindings } from '../../infra/security/acl-rules';
+
+const window = (key: string, extra: Record<string, unknown> = {}): [string, unknown] => [
+  key, { windowKind: 'tumbling', key: 'overall', events: 3, distinctUsers: 2, revenue: 10.5, topProducts: [{ productId: 'p1', revenue: 10.5, purchases: 1 }], ...extra },
+];
+
+describe('windowDifferences', () => {
+  it('is empty for equal results, whatever their order', () => {
+    const ours = new Map([window('tumbling|overall|0'), window('tumbling|overall|60000')]);
+    const peer = new Map([window('tumbling|overall|60000'), window('tumbling|overall|0')]);
+    assert.deepEqual(windowDifferences(ours, peer), []);
+  });
+
+  it('names a window only one side committed, and one whose fields differ, down to a nested one', () => {
+    const ours = new Map([window('a'), window('b'), window('c')]);
+    const peer = new Map([window('a', { distinctUsers: 3 }), window('b', { topProducts: [{ productId: 'p1', revenue: 10.5, purchases: 2 }] }), window('d')]);
+    const problems = windowDifferences(ours, peer);
+    assert.equal(problems.length, 4);
+    assert.match(problems[0]!, /^a: ours .*"distinctUsers":2.*\n {2}peer .*"distinctUsers":3/);
+    assert.match(problems[1]!, /^b: ours /);
+    assert.ok(problems.includes('c: only in ours'));
+    assert.ok(problems.includes("d: only in the peer's"));
+  });
+
+  it('stops listing at the limit and says how many more', () => {
+    const ours = new Map(Array.from({ length: 15 }, (_, i) => window(`w${i}`)));
+    const problems = windowDifferences(ours, new Map(), 10);
+    assert.equal(problems.length, 11);
+    assert.equal(problems[10], '… and 5 more');
+  });
+});
+
+describe('streamsPeerAclRules', () => {
+  it('reads the raw topic and owns only what is prefixed with its principal, with no cluster rights', () => {
+    const bindings = aclBindings(streamsPeerAclRules('ecommerce_topic_x'), { raw: '', processed: '', deadLetter: '', late: '', repartition: '', changelog: '' });
+    assert.ok(bindings.every((b) => b.principal === `User:${peerPrincipal}`));
+    assert.ok(!bindings.some((b) => b.resourceType === 'cluster'));
+    const onRaw = bindings.filter((b) => b.resourceName === 'ecommerce_topic_x');
+    assert.deepEqual(onRaw.map((b) => [b.patternType, b.operation]).sort(), [['literal', 'Describe'], ['literal', 'Read']]);
+    const rest = bindings.filter((b) => b.resourceName !== 'ecommerce_topic_x');
+    assert.ok(rest.every((b) => b.resourceName === peerPrincipal && b.patternType === 'prefixed'));
+    assert.ok(!bindings.some((b) => b.operation === 'All' || b.operation === 'Alter' || b.operation === 'AlterConfigs'));
+  });
+});
