@@ -6,9 +6,8 @@ import * as pulumi from '@pulumi/pulumi';
 import path from 'node:path';
 import type { TopicRole } from '../../services/core/topics';
 import type { KafkaSettings, ServicesSettings } from '../config/stack-config';
-import { renderConsumerContainers, renderProducerContainer, type ClientTls } from '../render/service-containers';
+import { renderConsumerContainers, renderProducerContainer, type ClientCredentials } from '../render/service-containers';
 import { containerFromSpec } from './docker-container';
-import type { IssuedCert } from './pki';
 
 export interface ServicesArgs {
   namePrefix: string;
@@ -16,9 +15,11 @@ export interface ServicesArgs {
   settings: ServicesSettings;
   networkName: pulumi.Input<string>;
   topicNames: pulumi.Input<Record<TopicRole, string>>;
-  caCertPem: pulumi.Input<string>;
-  producer: IssuedCert;
-  consumer: IssuedCert;
+  /** Each service's own identity and the CA that signed the brokers' certificates; secret. */
+  producer: pulumi.Input<ClientCredentials>;
+  consumer: pulumi.Input<ClientCredentials>;
+  /** A cluster this stack does not run: its bootstrap servers (otherwise the stack's brokers by name). */
+  bootstrap?: pulumi.Input<string>;
 }
 
 export class Services extends pulumi.ComponentResource {
@@ -39,17 +40,15 @@ export class Services extends pulumi.ComponentResource {
       skipPush: true,
     }, { parent: this });
     this.imageName = image.imageName;
-    const tlsOf = (cert: IssuedCert): pulumi.Output<ClientTls> =>
-      pulumi.all([args.caCertPem, cert.certPem, cert.keyPem]).apply(([caCertPem, certPem, keyPem]) => ({ caCertPem, certPem, keyPem }));
-    const input = (tls: pulumi.Output<ClientTls>) =>
-      pulumi.all([tls, args.topicNames]).apply(([t, topicNames]) => ({
-        namePrefix: args.namePrefix, image: settings.imageName, kafka: args.kafka, services: settings, topicNames, tls: t,
+    const input = (credentials: pulumi.Input<ClientCredentials>) =>
+      pulumi.all([credentials, args.topicNames, args.bootstrap]).apply(([tls, topicNames, bootstrap]) => ({
+        namePrefix: args.namePrefix, image: settings.imageName, kafka: args.kafka, services: settings, topicNames, tls, ...(bootstrap ? { bootstrap } : {}),
       }));
     const producer = containerFromSpec(
-      { name: `${name}-producer`, spec: input(tlsOf(args.producer)).apply(renderProducerContainer), networkName: args.networkName, image: image.repoDigest },
+      { name: `${name}-producer`, spec: input(args.producer).apply(renderProducerContainer), networkName: args.networkName, image: image.repoDigest },
       { parent: this },
     );
-    const consumerSpecs = input(tlsOf(args.consumer)).apply(renderConsumerContainers);
+    const consumerSpecs = input(args.consumer).apply(renderConsumerContainers);
     const consumers = Array.from({ length: settings.consumer.replicas }, (_, i) => containerFromSpec(
       { name: `${name}-consumer-${i + 1}`, spec: consumerSpecs.apply((specs) => specs[i]!), networkName: args.networkName, image: image.repoDigest },
       { parent: this },
