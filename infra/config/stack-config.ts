@@ -131,6 +131,11 @@ export function validateStackConfig(raw: RawStackConfig, defaults: Defaults): St
   const producer = readProducer(ConfigReader.root(raw.producer, key('producer'), problems, producerKeys));
   const monitoring = readMonitoring(ConfigReader.root(raw.monitoring, key('monitoring'), problems, monitoringKeys));
   checkPorts(kafka, monitoring, key, problems);
+  if (stack.shape === 'workers') {
+    for (const owned of ['kafka', 'pki', 'topics', 'acls'] as const) {
+      if (raw[owned] !== undefined) problems.push(`${key(owned)} belongs to the kafka stack ${stack.kafkaStack ?? ''}: a workers stack reads the cluster, topics and identities from there`);
+    }
+  }
   if (problems.length > 0) throw new StackConfigError(problems);
   return {
     namePrefix,
