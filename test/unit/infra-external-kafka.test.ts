@@ -25,7 +25,7 @@ describe('kafka.mode external and stack shapes (config)', () => {
   it('reads an external cluster with its defaults: mTLS admin, certificates signed here, principals by identity', () => {
     const config = validateStackConfig(external(), defaults);
     assert.deepEqual(config.kafka.external, { bootstrapServers: ['k1:9093'], authentication: 'mtls', clients: 'signed-certificates', principals: { producer: 'producer', consumer: 'consumer' } });
-    assert.deepEqual(externalSecretKeys(config.kafka.external!), ['kafkaCaCertPem', 'kafkaAdminCertPem', 'kafkaAdminKeyPem', 'kafkaClientsCaCertPem', 'kafkaClientsCaKeyPem']);
+    assert.deepEqual(externalSecretKeys(config.kafka.external), ['kafkaCaCertPem', 'kafkaAdminCertPem', 'kafkaAdminKeyPem', 'kafkaClientsCaCertPem', 'kafkaClientsCaKeyPem']);
     const scram = validateStackConfig(external({ authentication: 'scram-sha-512', clients: 'scram-sha-512' }), defaults);
     assert.deepEqual(scram.kafka.external!.principals, { producer: 'ecommerce-pipeline-ext-producer', consumer: 'ecommerce-pipeline-ext-consumer' });
     assert.deepEqual(externalSecretKeys(scram.kafka.external!), ['kafkaCaCertPem', 'kafkaAdminUsername', 'kafkaAdminPassword']);
