@@ -57,7 +57,8 @@ const int32 = (v: number): Buffer => {
   b.writeInt32BE(v);
   return b;
 };
-const noTags = Buffer.from([0]);
+/** A function, not a constant: Pulumi serializes a provider's captured values, and a captured Buffer arrives as a plain object. */
+const noTags = (): Buffer => Buffer.from([0]);
 
 /**
  * The request body, preceded by the request header v2's empty tagged fields: kafkajs writes header
@@ -65,12 +66,12 @@ const noTags = Buffer.from([0]);
  */
 export function encodeAlterUserScramCredentials(deletions: ScramDeletion[], upsertions: ScramUpsertion[]): Buffer {
   return Buffer.concat([
-    noTags,
-    compactArray(deletions.map((d) => Buffer.concat([compactString(d.name), int8(scramMechanismIds[d.mechanism]), noTags]))),
+    noTags(),
+    compactArray(deletions.map((d) => Buffer.concat([compactString(d.name), int8(scramMechanismIds[d.mechanism]), noTags()]))),
     compactArray(upsertions.map((u) => Buffer.concat([
-      compactString(u.name), int8(scramMechanismIds[u.mechanism]), int32(u.iterations), compactBytes(u.salt), compactBytes(u.saltedPassword), noTags,
+      compactString(u.name), int8(scramMechanismIds[u.mechanism]), int32(u.iterations), compactBytes(u.salt), compactBytes(u.saltedPassword), noTags(),
     ]))),
-    noTags,
+    noTags(),
   ]);
 }
 
