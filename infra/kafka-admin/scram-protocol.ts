@@ -75,52 +75,58 @@ export function encodeAlterUserScramCredentials(deletions: ScramDeletion[], upse
   ]);
 }
 
-class Reader {
-  private offset = 0;
-  constructor(private readonly buffer: Buffer) {}
+interface Reader {
+  uvarint(): number;
+  take(n: number): Buffer;
+  int16(): number;
+  int32(): number;
+  nullableString(): string | null;
+  skipTags(): void;
+}
 
-  uvarint(): number {
+/**
+ * A closure, not a class: Pulumi's function serialization rebuilds classes from their methods' source
+ * and drops field initializers (an `offset = 0` field arrived undefined in the serialized provider).
+ */
+function reader(buffer: Buffer): Reader {
+  let offset = 0;
+  const take = (n: number): Buffer => {
+    if (offset + n > buffer.length) throw new Error(`AlterUserScramCredentials response: truncated at byte ${offset}`);
+    const slice = buffer.subarray(offset, offset + n);
+    offset += n;
+    return slice;
+  };
+  const uvarint = (): number => {
     let value = 0;
     for (let shift = 0; shift <= 28; shift += 7) {
-      const byte = this.take(1).readUInt8(0);
+      const byte = take(1).readUInt8(0);
       value |= (byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return value >>> 0;
     }
     throw new Error('AlterUserScramCredentials response: varint longer than 5 bytes');
-  }
-
-  take(n: number): Buffer {
-    if (this.offset + n > this.buffer.length) throw new Error(`AlterUserScramCredentials response: truncated at byte ${this.offset}`);
-    const slice = this.buffer.subarray(this.offset, this.offset + n);
-    this.offset += n;
-    return slice;
-  }
-
-  int16(): number {
-    return this.take(2).readInt16BE(0);
-  }
-
-  int32(): number {
-    return this.take(4).readInt32BE(0);
-  }
-
-  nullableString(): string | null {
-    const length = this.uvarint();
-    return length === 0 ? null : this.take(length - 1).toString('utf8');
-  }
-
-  skipTags(): void {
-    const count = this.uvarint();
-    for (let i = 0; i < count; i++) {
-      this.uvarint();
-      this.take(this.uvarint());
-    }
-  }
+  };
+  return {
+    uvarint,
+    take,
+    int16: () => take(2).readInt16BE(0),
+    int32: () => take(4).readInt32BE(0),
+    nullableString: () => {
+      const length = uvarint();
+      return length === 0 ? null : take(length - 1).toString('utf8');
+    },
+    skipTags: () => {
+      const count = uvarint();
+      for (let i = 0; i < count; i++) {
+        uvarint();
+        take(uvarint());
+      }
+    },
+  };
 }
 
 /** The payload after the correlation id: response header v1's tagged fields, then the body. */
 export function decodeAlterUserScramCredentials(payload: Buffer): ScramResult[] {
-  const r = new Reader(payload);
+  const r = reader(payload);
   r.skipTags();
   r.int32(); // throttle_time_ms
   const count = r.uvarint() - 1;
