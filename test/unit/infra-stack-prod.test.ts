@@ -26,6 +26,22 @@ describe('infra stack (prod, under mocks)', () => {
     assert.equal(ofType(stack.resources, types.volume).length, 3 + 2);
   });
 
+  it('writes every container value as Docker reports it back: Go durations, memorySwap beside memory, tcp ports, json-file logs', () => {
+    for (const c of ofType(stack.resources, types.container)) {
+      const name = String(reveal(c.inputs.name));
+      const health = reveal(c.inputs.healthcheck) as { interval: string; timeout: string; startPeriod: string } | undefined;
+      for (const d of health ? [health.interval, health.timeout, health.startPeriod] : []) {
+        assert.match(d, /^(\d+h)?(\d+m)?\d+s$/, `${name}: ${d}`);
+        assert.doesNotMatch(d, /^([6-9]\d|\d{3,})s$/, `${name}: ${d} reads back as minutes`);
+      }
+      assert.equal(reveal(c.inputs.memorySwap), reveal(c.inputs.memory), `${name}: memorySwap`);
+      assert.equal(reveal(c.inputs.logDriver), 'json-file');
+      for (const p of reveal(c.inputs.ports) as { protocol: string }[]) assert.equal(p.protocol, 'tcp');
+    }
+    assert.equal((reveal(container(stack, 'kafka-1').inputs.healthcheck) as { startPeriod: string }).startPeriod, '1m0s');
+    assert.equal(reveal(container(stack, 'kafka-1').inputs.memorySwap), stack.config.kafka.memoryMb);
+  });
+
   it('every node runs TLS on the controller listener, in a static quorum of three, with brokers and admin as super users', () => {
     for (const id of [1, 2, 3]) {
       const properties = upload(container(stack, `kafka-${id}`), '/etc/kafka/pipeline/server.properties').content ?? '';
