@@ -43,8 +43,8 @@ function computedState(type: string, name: string): Record<string, unknown> {
       return { b64Url: 'MkU0NzQ2NTg0RjQ1NDU1' };
     case 'docker:index/remoteImage:RemoteImage':
       return { imageId: `sha256:${name}` };
-    case 'docker:index/image:Image':
-      return { repoDigest: `sha256:${name}` };
+    case 'pulumi-nodejs:dynamic/docker:BuiltImage':
+      return { imageId: `sha256:${name}`, stepImageIds: [] };
     default:
       return {};
   }
