@@ -5,7 +5,7 @@ import { defaultTopics, type TopicRole } from '../../services/core/topics';
 import { consumerDefaults, type ConsumerSettings } from '../../services/consumer/config';
 import type { ProducerSettings } from '../../services/producer/config';
 import type { AclRule } from '../security/acl-rules';
-import type { PkiSettings } from '../pki/pki-params';
+import { caRotations, type PkiSettings } from '../pki/pki-params';
 import { ConfigReader, StackConfigError } from './reader';
 import { readAclRules } from './acl-config';
 import { producerKeys, readConsumer, readProducer, type Dataset } from './service-config';
@@ -176,7 +176,7 @@ function readKafka(r: ConfigReader, defaults: Defaults): KafkaSettings {
   };
 }
 
-const pkiKeys = ['organization', 'caValidityHours', 'validityHours', 'earlyRenewalHours'] as const;
+const pkiKeys = ['organization', 'caValidityHours', 'validityHours', 'earlyRenewalHours', 'caGeneration', 'caRotation'] as const;
 
 function readPki(r: ConfigReader, kafka: KafkaSettings): PkiSettings {
   const validityHours = r.int('validityHours', 8760, { min: 24 });
@@ -184,7 +184,10 @@ function readPki(r: ConfigReader, kafka: KafkaSettings): PkiSettings {
   const earlyRenewalHours = r.int('earlyRenewalHours', 720, { min: 0 });
   r.check(caValidityHours >= validityHours, 'caValidityHours', `=${caValidityHours} must be at least validityHours=${validityHours} (no certificate may outlive its CA)`);
   r.check(earlyRenewalHours < validityHours, 'earlyRenewalHours', `=${earlyRenewalHours} must be less than validityHours=${validityHours} (every up would renew)`);
-  return { organization: r.string('organization', projectName, orgPattern), caValidityHours, validityHours, earlyRenewalHours, externalHost: kafka.externalHost };
+  const caGeneration = r.int('caGeneration', 1, { min: 1, max: 1000 });
+  const caRotation = r.oneOf('caRotation', caRotations, 'none');
+  r.check(!(caRotation === 'trustPrevious' && caGeneration < 2), 'caRotation', '=trustPrevious needs caGeneration >= 2 (the previous CA is caGeneration - 1)');
+  return { organization: r.string('organization', projectName, orgPattern), caValidityHours, validityHours, earlyRenewalHours, externalHost: kafka.externalHost, caGeneration, caRotation };
 }
 
 const topicKeys = ['name', 'partitions', 'replicationFactor', 'config'] as const;
