@@ -42,6 +42,14 @@ describe('infra stack (prod, under mocks)', () => {
     assert.equal(reveal(container(stack, 'kafka-1').inputs.memorySwap), stack.config.kafka.memoryMb);
   });
 
+  it('raises the metadata version after every broker, to the release of kafka.version, inside kafka-1', () => {
+    const [mv] = ofType(stack.resources, 'pulumi-nodejs:dynamic/kafka:MetadataVersion');
+    assert.ok(mv, 'a MetadataVersion resource');
+    assert.equal(reveal(mv.inputs.releaseVersion), stack.config.kafka.version.split('.').slice(0, 2).join('.'));
+    assert.equal(reveal(mv.inputs.containerName), 'ecommerce-pipeline-prod-kafka-1');
+    assert.equal((reveal(mv.inputs.brokerContainerIds) as string[]).length, 3, 'every broker is an input');
+  });
+
   it('every node runs TLS on the controller listener, in a static quorum of three, with brokers and admin as super users', () => {
     for (const id of [1, 2, 3]) {
       const properties = upload(container(stack, `kafka-${id}`), '/etc/kafka/pipeline/server.properties').content ?? '';
