@@ -8,7 +8,7 @@ import { Monitoring } from './components/monitoring';
 import { Pki } from './components/pki';
 import { Services } from './components/services';
 import { TopicsAndAcls } from './components/topics-and-acls';
-import { MetadataVersion, releaseVersionOf } from './kafka-admin/metadata-version';
+import { MetadataVersion } from './kafka-admin/metadata-version';
 import { brokerName } from './pki/pki-params';
 import { kafkaPaths, kafkaPorts } from './render/kafka-container';
 import type { TopicRole } from '../services/core/topics';
@@ -57,7 +57,7 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
     containerName: kafka.containers[0]!.name,
     bootstrapServer: `${brokerName(1)}:${kafkaPorts.internal}`,
     commandConfig: kafkaPaths.healthcheckConfig,
-    releaseVersion: releaseVersionOf(config.kafka.version),
+    releaseVersion: config.kafka.metadataVersion,
     brokerContainerIds: kafka.containers.map((c) => c.id),
   }, { dependsOn: [kafka] });
 

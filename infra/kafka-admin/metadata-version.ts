@@ -8,6 +8,9 @@
 // does not support, so it is never raised early.
 import * as pulumi from '@pulumi/pulumi';
 import { demultiplex, DockerEngine } from '../docker-engine/engine-client';
+import { compareRelease } from './kafka-release';
+
+export { compareRelease, releaseVersionOf } from './kafka-release';
 
 export interface MetadataVersionInputs {
   /** Broker container the tool runs in. */
@@ -24,22 +27,6 @@ export interface MetadataVersionInputs {
 export interface MetadataVersionOutputs extends MetadataVersionInputs {
   /** `metadata.version` as the cluster reports it after the raise, e.g. 4.1-IV1. */
   finalizedLevel: string;
-}
-
-/** "4.2.0" → "4.2": metadata versions follow the feature release, not the patch. */
-export function releaseVersionOf(kafkaVersion: string): string {
-  const match = /^(\d+)\.(\d+)\.\d+$/.exec(kafkaVersion.trim());
-  if (!match) throw new Error(`kafka.version=${kafkaVersion}: expected major.minor.patch, e.g. 4.2.0`);
-  return `${match[1]}.${match[2]}`;
-}
-
-const releaseNumber = (release: string): number[] => release.split(/[.-]/).slice(0, 2).map(Number);
-
-/** Negative if a < b, by major then minor ("4.1-IV1" and "4.1" are equal). */
-export function compareRelease(a: string, b: string): number {
-  const [am = 0, an = 0] = releaseNumber(a);
-  const [bm = 0, bn = 0] = releaseNumber(b);
-  return am - bm || an - bn;
 }
 
 /** Why the level cannot go from `olds` to `news`, or undefined. */

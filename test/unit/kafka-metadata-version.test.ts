@@ -2,6 +2,8 @@
 // tool's command and output, and its place in the program (after every broker; under mocks).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { validateStackConfig } from '../../infra/config/stack-config';
+import { StackConfigError } from '../../infra/config/reader';
 import {
   compareRelease, featuresCommand, metadataVersionProblem, metadataVersionProvider, parseFinalizedLevel, releaseVersionOf,
 } from '../../infra/kafka-admin/metadata-version';
@@ -35,5 +37,14 @@ describe('metadata version', () => {
     ].join('\n');
     assert.equal(parseFinalizedLevel(describe), '4.1-IV1');
     assert.equal(parseFinalizedLevel('nothing'), undefined);
+  });
+
+  it('kafka.metadataVersion defaults to kafka.version\'s release, may hold the raise back, never run ahead', () => {
+    const defaults = { stack: 'test', kafkaVersion: '4.1.1', repoRoot: '/repo' };
+    assert.equal(validateStackConfig({ kafka: { version: '4.2.0' } }, defaults).kafka.metadataVersion, '4.2');
+    assert.equal(validateStackConfig({ kafka: { version: '4.2.0', metadataVersion: '4.1' } }, defaults).kafka.metadataVersion, '4.1');
+    assert.throws(() => validateStackConfig({ kafka: { version: '4.1.1', metadataVersion: '4.2' } }, defaults),
+      (e: unknown) => e instanceof StackConfigError && e.problems.some((p) => p.includes('kafka.metadataVersion=4.2 must not be newer than kafka.version=4.1.1')));
+    assert.throws(() => validateStackConfig({ kafka: { metadataVersion: '4' } }, defaults), /kafka.metadataVersion/);
   });
 });
