@@ -88,6 +88,8 @@ describe('CA rotation on a three-node quorum, one node at a time', () => {
     cluster = await KafkaCluster.start({
       nodes: 3,
       heapMb: 384,
+      // Three JVMs electing a quorum on a loaded two-core machine: a budget, not a wait.
+      startTimeoutMs: 300_000,
       properties: (ctx) => renderServerProperties(loopbackServerProperties(ctx, { controllerTls: true, organization: testPkiSettings.organization })),
       files: (ctx) => {
         const cert = brokers.get(ctx.nodeId) ?? ca1.broker(ctx.nodeId);
