@@ -2,7 +2,7 @@
 // (read = sent + rejected), exact line numbers, batching limits, a stop signal that loses nothing,
 // a refused batch that ends the run with the documented exit code, and pacing schedules.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -93,6 +93,17 @@ describe('CSV source', () => {
     const items = [];
     for await (const item of source.items) items.push(item);
     assert.equal(items.length, 1);
+  });
+
+  it('hands out a syntax item in file order even when the parser got ahead of the reader (issue 15)', async () => {
+    const file = path.join(dir, 'tail-quote.csv');
+    writeFileSync(file, `${header}\n${[1, 2, 3, 4, 5].map(good).join('\n')}\n2019-10-01 00:00:09 UTC,"unclosed,1`);
+    const source = await openCsv(file);
+    // A slow reader (a paced producer): the parser reaches the end of the file while records wait in its buffer.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const items = [];
+    for await (const item of source.items) items.push([item.kind, item.line]);
+    assert.deepEqual(items, [['record', 2], ['record', 3], ['record', 4], ['record', 5], ['record', 6], ['syntax', 7]]);
   });
 
   it('stops with the line number when a record outgrows the limit (an unclosed quote)', async () => {
@@ -311,6 +322,24 @@ describe('pacing', () => {
     assert.equal(clock.time - 1000, 1900);
     // Each wait is a full linger, so nothing sits in a half-filled batch while the producer sleeps.
     assert.equal(fake.batches.length, 20);
+  });
+
+  it('gives the same event ids, dead letters and "delivered through" paced or not, with an unclosed quote at the end (issue 15)', async () => {
+    const file = path.join(dir, 'paced-tail.csv');
+    await writeGeneratedCsv(file, { rows: 300, seed: 11, malformedRate: 0.02 });
+    appendFileSync(file, '2019-10-01 00:59:59 UTC,"view,1,2,a.b,c,1.00,u,s\n');
+    const run = async (extra: Record<string, string>) => {
+      const fake = new FakeProducer();
+      const report = await streamFile({ settings: settings(file, extra), producer: fake.asProducer(), partitionCount, logger });
+      const ids = fake.messages('ecommerce_topic').map((m) => (JSON.parse(String(m.value)) as { eventId: string }).eventId).sort();
+      const dead = fake.messages('ecommerce_dead_letter').map((m) => `${String(m.key)} ${String(m.headers!.reason)}`).sort();
+      return { ids, dead, through: report.deliveredThroughLine, reasons: report.rejectedByReason };
+    };
+    const unpaced = await run({});
+    const paced = await run({ PRODUCER_RATE: '500' });
+    assert.deepEqual(paced, unpaced);
+    assert.equal(unpaced.through, 302);
+    assert.ok(unpaced.dead.includes('paced-tail.csv:302 csv_syntax'), unpaced.dead.join('\n'));
   });
 
   it('never waits as fast as possible', () => {
