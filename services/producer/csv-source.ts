@@ -7,6 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
+import { ConfigError } from '../core/env';
 
 export type CsvItem =
   | { kind: 'record'; fields: string[]; line: number; raw: string }
@@ -67,7 +68,8 @@ export async function openCsv(file: string): Promise<CsvSource> {
   });
   const iterator = records(file, parser, skipped, failure);
   const first = await iterator.next();
-  if (first.done) throw failure.error ?? new CsvUnreadableError(file, 1, 'the file is empty: no header row');
+  // Nothing to send is a wrong file, not a read that broke off: a configuration error (exit 2).
+  if (first.done) throw failure.error ?? new ConfigError([`PRODUCER_FILE ${file} ${size === 0 ? 'is empty (0 bytes): no header row,' : 'has no header row (only blank lines):'} nothing to send`]);
   if (first.value.kind !== 'record') throw new CsvUnreadableError(file, 1, `the header row cannot be parsed: ${first.value.message}`);
   return {
     header: first.value.fields.map((f) => f.trim()),

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -52,11 +53,19 @@ describe('producer CLI exit codes', () => {
     assert.match(other.stderr, /header \[a, b\] matches no preset/);
   });
 
-  it('exits 3 for a file with no header row', () => {
-    const file = path.join(dir, 'empty.csv');
-    writeFileSync(file, '');
-    const empty = produce(['--file', file]);
-    assert.equal(empty.status, exitCodes.input);
-    assert.match(empty.stderr, /empty: no header row/);
+  it('exits 2 for an empty file (0 bytes, or nothing but blank lines, plain or gzip): no header, nothing to send (issue 15)', () => {
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['empty.csv', '', /PRODUCER_FILE \S*empty\.csv is empty \(0 bytes\): no header row, nothing to send/],
+      ['blank.csv', '\r\n\r\n\r\n', /PRODUCER_FILE \S*blank\.csv has no header row \(only blank lines\): nothing to send/],
+      ['empty.csv.gz', gzipSync(''), /PRODUCER_FILE \S*empty\.csv\.gz has no header row/],
+    ];
+    for (const [name, content, message] of cases) {
+      const file = path.join(dir, name);
+      writeFileSync(file, content);
+      const empty = produce(['--file', file]);
+      assert.equal(empty.status, exitCodes.config, empty.stderr);
+      assert.match(empty.stderr, message);
+      assert.doesNotMatch(empty.stderr, /cannot be read from line/);
+    }
   });
 });
