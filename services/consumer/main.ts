@@ -28,8 +28,7 @@ async function main(): Promise<void> {
     kafka = createKafka(config.kafka, logger);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    logger.fatal(error.message);
-    process.exit(2);
+    exitWithConfigError(error);
   }
   const registry = createRegistry('consumer');
   const metrics = new ConsumerMetrics(registry);
@@ -80,7 +79,14 @@ async function stopAll(logger: Logger, steps: (() => Promise<void>)[]): Promise<
   return code;
 }
 
+/** Plain text, as the producer prints it: a person reads this, at a terminal or in `docker logs`. */
+function exitWithConfigError(error: ConfigError): never {
+  process.stderr.write(`consumer: ${error.message}\n`);
+  process.exit(2);
+}
+
 main().catch((error: unknown) => {
+  if (error instanceof ConfigError) exitWithConfigError(error);
   process.stderr.write(`consumer failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exit(1);
 });
