@@ -7,6 +7,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ConfigError } from '../core/env';
 import { createKafka } from '../core/kafka-client';
+import { checkPlaintextListeners } from '../core/listener-probe';
 import { createLogger } from '../core/logger';
 import { createRegistry, startMetricsServer } from '../core/metrics';
 import { onShutdown } from '../core/shutdown';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   }
   const registry = createRegistry('consumer');
   const metrics = new ConsumerMetrics(registry);
+  await checkPlaintextListeners(config.kafka);
   const admin = kafka.admin();
   await admin.connect();
   const topology = await readTopology(admin, config);
