@@ -235,7 +235,8 @@ export function deadLetterMessage(
     // The original bytes stay the value, so nothing of the message is lost; headers say why and whence.
     headers: {
       origin: 'consumer',
-      reason,
+      // Reasons quote values cut already; this bounds any other text too, so a dead letter never outgrows its message.
+      reason: reason.length > 1000 ? `${reason.slice(0, 999)}…` : reason,
       'source.topic': origin.topic,
       'source.partition': String(origin.partition),
       'source.offset': origin.offset,
