@@ -18,7 +18,7 @@ import { kafkaVersion } from './kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls } from './local-stack';
 
 /** The stack whose layout kafka:local renders: dev (one node), or prod for KAFKA_LOCAL_NODES=3. */
-export function kafkaLocalStack(env: NodeJS.ProcessEnv = process.env): { stack: string; config: StackConfig } {
+function kafkaLocalStack(env: NodeJS.ProcessEnv = process.env): { stack: string; config: StackConfig } {
   const nodes = env.KAFKA_LOCAL_NODES ?? '1';
   if (nodes !== '1' && nodes !== '3') throw new Error(`KAFKA_LOCAL_NODES=${nodes} must be 1 (the dev stack's layout) or 3 (the prod stack's)`);
   const stack = nodes === '3' ? 'prod' : 'dev';
