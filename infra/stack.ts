@@ -12,6 +12,9 @@ import { Monitoring } from './components/monitoring';
 import { Pki } from './components/pki';
 import { Services } from './components/services';
 import { TopicsAndAcls } from './components/topics-and-acls';
+import { MetadataVersion } from './kafka-admin/metadata-version';
+import { brokerName } from './pki/pki-params';
+import { kafkaPaths, kafkaPorts } from './render/kafka-container';
 import type { TopicRole } from '../services/core/topics';
 import type { StackConfig } from './config/stack-config';
 import type { StackSecrets } from './config';
@@ -97,6 +100,15 @@ function bundledCluster(config: StackConfig, generated: GeneratedSecrets, networ
     caCertPem: pki.caCertPem,
     brokers: pki.brokers,
   });
+  // After the whole (rolling) replacement of the brokers: a Kafka upgrade raises the metadata
+  // version only once every broker runs the new release.
+  new MetadataVersion('kafka-metadata-version', {
+    containerName: kafka.containers[0]!.name,
+    bootstrapServer: `${brokerName(1)}:${kafkaPorts.internal}`,
+    commandConfig: kafkaPaths.healthcheckConfig,
+    releaseVersion: config.kafka.metadataVersion,
+    brokerContainerIds: kafka.containers.map((c) => c.id),
+  }, { dependsOn: [kafka] });
   const tlsOf = (who: string): pulumi.Output<ClientCredentials> => pulumi.secret(pulumi.all([pki.caCertPem, pki.clients[who]!.certPem, pki.clients[who]!.keyPem])
     .apply(([caCertPem, certPem, keyPem]): ClientCredentials => ({ caCertPem, certPem, keyPem })));
   return {

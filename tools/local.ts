@@ -66,8 +66,45 @@ export function summarise(records: WindowRecord[], topCategories = 3, lastWindow
     lines.push(`${new Date(start).toISOString().slice(0, 16).replace('T', ' ')}      ${cells.join(' · ')}`);
   }
   if (starts.length > lastWindows) lines.splice(1, 0, `… ${starts.length - lastWindows} earlier windows`);
-  if (starts.length === 0) lines.push('(no tumbling window has closed yet)');
+  if (starts.length === 0) lines.push('(no tumbling window closed: the input\'s event times span less than a window plus its grace)');
   return lines.join('\n');
+}
+
+/** One look at the pipeline's metrics. */
+export interface PipelineSample {
+  now: number;
+  producing: boolean;
+  sent: number;
+  consumed: number;
+  /** Window results committed so far. */
+  emitted: number;
+  /** Records behind on the raw and repartition partitions, summed. */
+  lag: number;
+}
+
+/**
+ * When the summary may be printed: only when the windows it summarises are committed. The quiet
+ * period starts once all input is processed (the producer done, every event it sent consumed, no
+ * lag left on either stage) and starts again whenever a window closes. The last windows close an
+ * idle timeout after the input went quiet, and with many distinct users closing them takes a while,
+ * so a quiet period that began earlier (at start, as it once did) could end before the first window
+ * closed and print "0 window results". Until a first window has closed the wait is longer, and ends
+ * anyway: an input spanning less than a window plus its grace closes none.
+ */
+export class SummaryGate {
+  private quietSince: number | undefined;
+  private lastEmitted = -1;
+
+  constructor(private readonly quietMs: number, private readonly firstWindowMs: number) {}
+
+  ready(s: PipelineSample): boolean {
+    const processed = !s.producing && s.consumed >= s.sent && s.lag === 0;
+    if (!processed) this.quietSince = undefined;
+    else if (this.quietSince === undefined || s.emitted !== this.lastEmitted) this.quietSince = s.now;
+    this.lastEmitted = s.emitted;
+    if (this.quietSince === undefined) return false;
+    return s.now - this.quietSince >= (s.emitted > 0 ? this.quietMs : this.firstWindowMs);
+  }
 }
 
 async function main(): Promise<void> {
@@ -123,8 +160,8 @@ async function main(): Promise<void> {
 
     const names_ = metricNames.producer;
     let [read, sent, rejected] = [0, 0, 0];
-    let lastEmitted = -1;
-    let quietSince = Date.now();
+    // The consumer's idle timeout is 5 s: the last windows close a few seconds after the input is processed.
+    const gate = new SummaryGate(12_000, 45_000);
     for (;;) {
       await new Promise((r) => setTimeout(r, 2_000));
       if (stopping) return;
@@ -132,18 +169,16 @@ async function main(): Promise<void> {
       if (producing) {
         [read, sent, rejected] = await Promise.all([scrapeMetric(producerPort, names_.rowsRead), scrapeMetric(producerPort, names_.rowsSent), scrapeMetric(producerPort, names_.rowsRejected)]);
       }
-      const [consumed, emitted, late] = await Promise.all([
+      const [consumed, emitted, late, lag] = await Promise.all([
         scrapeMetric(consumerPort, metricNames.consumer.eventsConsumed), scrapeMetric(consumerPort, metricNames.consumer.windowsEmitted), scrapeMetric(consumerPort, metricNames.consumer.lateEvents),
+        scrapeMetric(consumerPort, metricNames.consumer.lag),
       ]);
-      say(`  producer: read ${read}, sent ${sent}, rejected ${rejected}${producing ? '' : ' (done)'} · consumer: ${consumed} events, ${emitted} windows, ${late} late`);
-      if (emitted !== lastEmitted) { lastEmitted = emitted; quietSince = Date.now(); }
+      say(`  producer: read ${read}, sent ${sent}, rejected ${rejected}${producing ? '' : ' (done)'} · consumer: ${consumed} events, ${emitted} windows, ${late} late, ${lag} behind`);
       if (!producing && (await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.log()}`);
       // Its metrics went with it: the final account is the summary line it printed.
       const account = producing ? null : / read (\d+) = sent (\d+) \+ rejected (\d+)/.exec(producer.log(200));
       if (account) [read, sent, rejected] = account.slice(1).map(Number) as [number, number, number];
-      // Done when the consumer has read everything sent and its windows have stopped closing
-      // for longer than its idle timeout (5 s): the last windows then closed too.
-      if (!producing && consumed >= sent && Date.now() - quietSince > 12_000) break;
+      if (gate.ready({ now: Date.now(), producing, sent, consumed, emitted, lag })) break;
     }
     say(`\nProducer: ${producer.log(200).split('\n').find((l) => / = sent /.test(l) && !l.startsWith('{')) ?? 'done'}`);
     const kafka = tls.cluster.kafka();

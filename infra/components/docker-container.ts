@@ -6,6 +6,7 @@ import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { statSync } from 'node:fs';
 import type { ContainerSpec, FileUpload } from '../render/container-spec';
+import { dockerReadBackValues } from '../render/docker-values';
 
 export interface ContainerFromSpecArgs {
   spec: pulumi.Output<ContainerSpec>;
@@ -20,7 +21,6 @@ export interface ContainerFromSpecArgs {
 }
 
 const octal = (mode: number | undefined): string | undefined => (mode === undefined ? undefined : `0${mode.toString(8)}`);
-const seconds = (s: number): string => `${s}s`;
 
 /**
  * One upload as the docker provider takes it (docker.types.input.ContainerUpload, plain values). The
@@ -60,21 +60,18 @@ export function containerFromSpec(args: ContainerFromSpecArgs, opts: pulumi.Cust
     entrypoints: plain((s) => s.entrypoint),
     command: plain((s) => s.command),
     envs: args.secretEnv ? pulumi.secret(env) : pulumi.unsecret(env),
-    ports: plain((s) => s.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip }))),
+    // Written as Docker reports them back (infra/render/docker-values.ts), so a second `up` is a no-op.
+    ports: plain((s) => dockerReadBackValues(s).ports),
     // Secret as a whole when the spec was rendered from keys: Pulumi keeps secrecy per property.
     uploads: args.spec.apply((s) => s.uploads.map(providerUpload)),
     volumes: plain((s) => s.volumes.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath }))),
     networksAdvanced: [{ name: args.networkName, aliases: plain((s) => s.networkAliases) }],
     user: plain((s) => s.user),
-    restart: plain((s) => s.restart),
-    healthcheck: plain((s) => s.healthcheck && {
-      tests: s.healthcheck.test,
-      interval: seconds(s.healthcheck.intervalSeconds),
-      timeout: seconds(s.healthcheck.timeoutSeconds),
-      retries: s.healthcheck.retries,
-      startPeriod: seconds(s.healthcheck.startPeriodSeconds),
-    }),
-    memory: plain((s) => s.memoryMb),
+    restart: plain((s) => dockerReadBackValues(s).restart),
+    healthcheck: plain((s) => dockerReadBackValues(s).healthcheck),
+    memory: plain((s) => dockerReadBackValues(s).memory),
+    memorySwap: plain((s) => dockerReadBackValues(s).memorySwap),
+    logDriver: plain((s) => dockerReadBackValues(s).logDriver),
     wait: args.waitHealthy ?? false,
     waitTimeout: 300,
     // Stop gracefully: Kafka's controlled shutdown and the consumer's transaction abort need time.

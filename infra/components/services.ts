@@ -1,12 +1,15 @@
 // The producer and the consumer replicas, from one image built from services/Dockerfile with the
 // classic builder (BuildKit is not everywhere) and the base image as a build argument, so a
-// locally built base can stand in for the public one.
-import * as docker from '@pulumi/docker';
+// locally built base can stand in for the public one. The image is the stack's own: BuiltImage
+// leaves no build containers behind and is removed by destroy (infra/docker-engine/built-image.ts).
+import type * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import path from 'node:path';
 import type { TopicRole } from '../../services/core/topics';
 import type { KafkaSettings, ServicesSettings } from '../config/stack-config';
 import { renderConsumerContainers, renderProducerContainer, type ClientCredentials } from '../render/service-containers';
+import { buildContextFiles, contextDigest } from '../docker-engine/build-context';
+import { BuiltImage } from '../docker-engine/built-image';
 import { containerFromSpec } from './docker-container';
 
 export interface ServicesArgs {
@@ -29,15 +32,13 @@ export class Services extends pulumi.ComponentResource {
   constructor(name: string, args: ServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('ecommerce-pipeline:services:Services', name, {}, opts);
     const { settings } = args;
-    const image = new docker.Image(`${name}-image`, {
+    const dockerfile = path.join('services', 'Dockerfile');
+    const image = new BuiltImage(`${name}-image`, {
       imageName: settings.imageName,
-      build: {
-        context: settings.buildContext,
-        dockerfile: path.join(settings.buildContext, 'services', 'Dockerfile'),
-        args: { BASE_IMAGE: settings.baseImage, ...settings.buildArgs },
-        builderVersion: docker.BuilderVersion.BuilderV1,
-      },
-      skipPush: true,
+      context: settings.buildContext,
+      dockerfile,
+      buildArgs: { BASE_IMAGE: settings.baseImage, ...settings.buildArgs },
+      contextDigest: contextDigest(buildContextFiles(settings.buildContext, dockerfile)),
     }, { parent: this });
     this.imageName = image.imageName;
     const input = (credentials: pulumi.Input<ClientCredentials>) =>
@@ -45,12 +46,12 @@ export class Services extends pulumi.ComponentResource {
         namePrefix: args.namePrefix, image: settings.imageName, kafka: args.kafka, services: settings, topicNames, tls, ...(bootstrap ? { bootstrap } : {}),
       }));
     const producer = containerFromSpec(
-      { name: `${name}-producer`, spec: input(args.producer).apply(renderProducerContainer), networkName: args.networkName, image: image.repoDigest },
+      { name: `${name}-producer`, spec: input(args.producer).apply(renderProducerContainer), networkName: args.networkName, image: image.imageId },
       { parent: this },
     );
     const consumerSpecs = input(args.consumer).apply(renderConsumerContainers);
     const consumers = Array.from({ length: settings.consumer.replicas }, (_, i) => containerFromSpec(
-      { name: `${name}-consumer-${i + 1}`, spec: consumerSpecs.apply((specs) => specs[i]!), networkName: args.networkName, image: image.repoDigest },
+      { name: `${name}-consumer-${i + 1}`, spec: consumerSpecs.apply((specs) => specs[i]!), networkName: args.networkName, image: image.imageId },
       { parent: this },
     ));
     this.containers = [producer, ...consumers];

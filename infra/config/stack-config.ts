@@ -5,7 +5,8 @@ import { defaultTopics, type TopicRole } from '../../services/core/topics';
 import { consumerDefaults, type ConsumerSettings } from '../../services/consumer/config';
 import type { ProducerSettings } from '../../services/producer/config';
 import type { AclRule } from '../security/acl-rules';
-import type { PkiSettings } from '../pki/pki-params';
+import { compareRelease, releaseVersionOf } from '../kafka-admin/kafka-release';
+import { caRotations, type PkiSettings } from '../pki/pki-params';
 import { ConfigReader, StackConfigError } from './reader';
 import { readAclRules } from './acl-config';
 import { producerKeys, readConsumer, readProducer, type Dataset } from './service-config';
@@ -31,6 +32,11 @@ export interface KafkaSettings {
   bindAddress: string;
   /** Name clients outside Docker use; it is in every broker certificate and advertised. */
   externalHost: string;
+  /**
+   * The release (major.minor) whose metadata version the cluster is raised to once every broker runs
+   * `version`: by default `version`'s own; pinned to the previous release, it holds the raise back.
+   */
+  metadataVersion: string;
   /** Broker n is published on externalPortBase + n - 1. */
   externalPortBase: number;
   minInsyncReplicas: number;
@@ -161,7 +167,8 @@ function checkPorts(kafka: KafkaSettings, monitoring: MonitoringSettings, key: (
 }
 
 const kafkaKeys = [
-  'version', 'image', 'brokers', 'heapMb', 'memoryMb', 'controllerTls', 'bindAddress', 'externalHost', 'externalPortBase', 'minInsyncReplicas', 'mode', 'external',
+  'version', 'image', 'brokers', 'heapMb', 'memoryMb', 'controllerTls', 'bindAddress', 'externalHost', 'externalPortBase', 'minInsyncReplicas',
+  'metadataVersion', 'mode', 'external',
 ] as const;
 
 function readKafka(r: ConfigReader, defaults: Defaults, namePrefix: string): KafkaSettings {
@@ -180,10 +187,14 @@ function readKafka(r: ConfigReader, defaults: Defaults, namePrefix: string): Kaf
   const replication = Math.min(brokers, 3);
   const minInsyncReplicas = r.int('minInsyncReplicas', Math.max(1, replication - 1), { min: 1, max: 9 });
   r.check(minInsyncReplicas <= replication, 'minInsyncReplicas', `=${minInsyncReplicas} must not exceed the replication factor ${replication} (writes would always fail)`);
+  const release = /^\d+\.\d+\.\d+$/.test(version) ? releaseVersionOf(version) : '0.0';
+  const metadataVersion = r.string('metadataVersion', release, { regex: /^\d+\.\d+$/, describe: 'a Kafka release like 4.1 (major.minor)' });
+  r.check(compareRelease(metadataVersion, release) <= 0, 'metadataVersion', `=${metadataVersion} must not be newer than kafka.version=${version} (brokers cannot run a metadata version of a later release)`);
   return {
     mode,
     ...(external ? { external } : {}),
     version,
+    metadataVersion,
     image: r.string('image', `apache/kafka:${version}`, imagePattern),
     brokers,
     heapMb,
@@ -198,7 +209,7 @@ function readKafka(r: ConfigReader, defaults: Defaults, namePrefix: string): Kaf
   };
 }
 
-const pkiKeys = ['organization', 'caValidityHours', 'validityHours', 'earlyRenewalHours'] as const;
+const pkiKeys = ['organization', 'caValidityHours', 'validityHours', 'earlyRenewalHours', 'caGeneration', 'caRotation'] as const;
 
 function readPki(r: ConfigReader, kafka: KafkaSettings): PkiSettings {
   const validityHours = r.int('validityHours', 8760, { min: 24 });
@@ -206,7 +217,10 @@ function readPki(r: ConfigReader, kafka: KafkaSettings): PkiSettings {
   const earlyRenewalHours = r.int('earlyRenewalHours', 720, { min: 0 });
   r.check(caValidityHours >= validityHours, 'caValidityHours', `=${caValidityHours} must be at least validityHours=${validityHours} (no certificate may outlive its CA)`);
   r.check(earlyRenewalHours < validityHours, 'earlyRenewalHours', `=${earlyRenewalHours} must be less than validityHours=${validityHours} (every up would renew)`);
-  return { organization: r.string('organization', projectName, orgPattern), caValidityHours, validityHours, earlyRenewalHours, externalHost: kafka.externalHost };
+  const caGeneration = r.int('caGeneration', 1, { min: 1, max: 1000 });
+  const caRotation = r.oneOf('caRotation', caRotations, 'none');
+  r.check(!(caRotation === 'trustPrevious' && caGeneration < 2), 'caRotation', '=trustPrevious needs caGeneration >= 2 (the previous CA is caGeneration - 1)');
+  return { organization: r.string('organization', projectName, orgPattern), caValidityHours, validityHours, earlyRenewalHours, externalHost: kafka.externalHost, caGeneration, caRotation };
 }
 
 const topicKeys = ['name', 'partitions', 'replicationFactor', 'config'] as const;

@@ -32,6 +32,15 @@ export interface CertificateParams {
   isCa: boolean;
 }
 
+/**
+ * Where a CA replacement stands. `none`: one CA, generation `caGeneration`, trusted and signing.
+ * `trustNext`: generation `caGeneration + 1` exists and is trusted everywhere, but signs nothing yet.
+ * `trustPrevious`: generation `caGeneration` signs every certificate, `caGeneration - 1` is still
+ * trusted (for the certificates it signed that are still being replaced).
+ */
+export const caRotations = ['none', 'trustNext', 'trustPrevious'] as const;
+export type CaRotation = (typeof caRotations)[number];
+
 export interface PkiSettings {
   organization: string;
   caValidityHours: number;
@@ -39,6 +48,33 @@ export interface PkiSettings {
   earlyRenewalHours: number;
   /** Extra DNS name (or IP) clients outside Docker use to reach the brokers. */
   externalHost: string;
+  /** The CA that signs the certificates: 1 for the stack's first CA, one more per replacement. */
+  caGeneration: number;
+  caRotation: CaRotation;
+}
+
+export interface CaPlan {
+  /** Generations that exist and are in every trust store, the signing one first. */
+  trusted: number[];
+  signing: number;
+}
+
+/**
+ * Which CAs exist, are trusted and sign, for a rotation phase. A replacement takes three `up`s, each
+ * rolling the brokers and services, and at no point does anyone present a certificate its peer
+ * does not trust (Strimzi's order): trust the new CA everywhere, then sign with it, then drop the old.
+ */
+export function caPlan(pki: Pick<PkiSettings, 'caGeneration' | 'caRotation'>): CaPlan {
+  const g = pki.caGeneration;
+  switch (pki.caRotation) {
+    case 'none':
+      return { trusted: [g], signing: g };
+    case 'trustNext':
+      return { trusted: [g, g + 1], signing: g };
+    case 'trustPrevious':
+      if (g < 2) throw new Error(`pki.caRotation=trustPrevious needs pki.caGeneration >= 2 (there is no generation ${g - 1} to keep trusting)`);
+      return { trusted: [g, g - 1], signing: g };
+  }
 }
 
 /** Kafka's principal for a client certificate is its CN; brokers are `kafka-<id>`. */
@@ -48,9 +84,13 @@ export function brokerName(nodeId: number): string {
 
 const isIp = (host: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
 
-export function caParams(pki: PkiSettings): CertificateParams {
+/**
+ * A CA of the given generation (default: the signing one). Generations after the first carry their
+ * number in the subject, so that two CAs in one trust store never share a name.
+ */
+export function caParams(pki: PkiSettings, generation = pki.caGeneration): CertificateParams {
   return {
-    subject: { organization: pki.organization, commonName: `${pki.organization} CA` },
+    subject: { organization: pki.organization, commonName: generation === 1 ? `${pki.organization} CA` : `${pki.organization} CA ${generation}` },
     dnsNames: [],
     ipAddresses: [],
     allowedUses: ['cert_signing', 'crl_signing', 'digital_signature'],

@@ -7,6 +7,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ConfigError } from '../core/env';
 import { createKafka } from '../core/kafka-client';
+import { checkPlaintextListeners } from '../core/listener-probe';
 import { createLogger } from '../core/logger';
 import { createRegistry, startMetricsServer } from '../core/metrics';
 import { onShutdown } from '../core/shutdown';
@@ -28,11 +29,11 @@ async function main(): Promise<void> {
     kafka = createKafka(config.kafka, logger);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    logger.fatal(error.message);
-    process.exit(2);
+    exitWithConfigError(error);
   }
   const registry = createRegistry('consumer');
   const metrics = new ConsumerMetrics(registry);
+  await checkPlaintextListeners(config.kafka);
   const admin = kafka.admin();
   await admin.connect();
   const topology = await readTopology(admin, config);
@@ -80,7 +81,14 @@ async function stopAll(logger: Logger, steps: (() => Promise<void>)[]): Promise<
   return code;
 }
 
+/** Plain text, as the producer prints it: a person reads this, at a terminal or in `docker logs`. */
+function exitWithConfigError(error: ConfigError): never {
+  process.stderr.write(`consumer: ${error.message}\n`);
+  process.exit(2);
+}
+
 main().catch((error: unknown) => {
+  if (error instanceof ConfigError) exitWithConfigError(error);
   process.stderr.write(`consumer failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exit(1);
 });

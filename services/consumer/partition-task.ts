@@ -116,11 +116,41 @@ async function sendVerified(ctx: TaskContext, task: PartitionTask, transaction: 
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > maxResends) throw new Error(`Kafka never acknowledged ${describePending(pending)} after ${maxResends} resends`);
     if (attempt > 0) ctx.logger.warn({ topic: task.topic, partition: task.partition, unacknowledged: describePending(pending) }, 'sendBatch skipped partitions; sending them again');
-    const acknowledged = new Set((await transaction.sendBatch({ topicMessages: pending, acks: -1 })).map((r) => `${r.topicName}:${r.partition}`));
+    const sent = await transaction.sendBatch({ topicMessages: pending, acks: -1 }).catch((error: unknown) => {
+      throw explainTooLarge(error, pending) ?? error;
+    });
+    const acknowledged = new Set(sent.map((r) => `${r.topicName}:${r.partition}`));
     pending = pending
       .map(({ topic, messages }) => ({ topic, messages: messages.filter((m) => !acknowledged.has(`${topic}:${m.partition}`)) }))
       .filter((t) => t.messages.length > 0);
   }
+}
+
+const tooLargeTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/**
+ * kafkajs reports a record over a topic's max.message.bytes as "The request included a message
+ * larger than the max message size the server will accept", naming neither the topic nor the
+ * setting: this names both, and the largest record of the request (the one refused).
+ */
+export function explainTooLarge(error: unknown, topicMessages: { topic: string; messages: Message[] }[]): Error | undefined {
+  let tooLarge = false;
+  for (let e: unknown = error; e instanceof Error && !tooLarge; e = e.cause ?? (e as { originalError?: unknown }).originalError) {
+    tooLarge = tooLargeTypes.has(String((e as { type?: unknown }).type));
+  }
+  if (!tooLarge) return undefined;
+  let largest = { topic: '', key: '', bytes: -1 };
+  for (const { topic, messages } of topicMessages) {
+    for (const m of messages) {
+      const bytes = sizeOf(m.key) + sizeOf(m.value);
+      if (bytes > largest.bytes) largest = { topic, key: String(m.key), bytes };
+    }
+  }
+  return new Error(
+    `Kafka refused a record of ${largest.bytes} bytes for topic ${largest.topic} (key ${largest.key}) as larger than the topic's max.message.bytes: ` +
+      `raise max.message.bytes on ${largest.topic} (in the stack: topics.<role>.config, e.g. the changelog's holds a whole window's state, which grows with its distinct users and sessions)`,
+    { cause: error },
+  );
 }
 
 function describePending(pending: { topic: string; messages: Message[] }[]): string {
@@ -205,7 +235,8 @@ export function deadLetterMessage(
     // The original bytes stay the value, so nothing of the message is lost; headers say why and whence.
     headers: {
       origin: 'consumer',
-      reason,
+      // Reasons quote values cut already; this bounds any other text too, so a dead letter never outgrows its message.
+      reason: reason.length > 1000 ? `${reason.slice(0, 999)}…` : reason,
       'source.topic': origin.topic,
       'source.partition': String(origin.partition),
       'source.offset': origin.offset,

@@ -29,7 +29,20 @@ export interface EcommerceEvent {
   source: string;
 }
 
+/** The latest event time accepted (the end of year 9999): window times must stay printable as ISO-8601. */
+export const MAX_EVENT_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The largest price and price × quantity accepted: one event's revenue in millionths (the consumer's money unit) stays an exact integer. */
+export const MAX_AMOUNT = 1e9;
+/** The longest text field accepted: ids, codes and names, never documents; keeps every record and window state small. */
+export const MAX_FIELD_CHARS = 1000;
+
 export type EventCheck = { ok: true; event: EcommerceEvent } | { ok: false; reason: string };
+
+/** A value quoted in a reason, cut: a reason travels in a dead letter's header and must stay small whatever the message. */
+const shown = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}… (${text.length} characters)` : text;
+};
 
 const nullableString = (value: unknown): value is string | null => value === null || typeof value === 'string';
 
@@ -37,15 +50,20 @@ const nullableString = (value: unknown): value is string | null => value === nul
 export function checkEvent(value: unknown): EventCheck {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not a JSON object' };
   const v = value as Record<string, unknown>;
-  if (v.schemaVersion !== EVENT_SCHEMA_VERSION) return { ok: false, reason: `unsupported schemaVersion ${JSON.stringify(v.schemaVersion)} (expected ${EVENT_SCHEMA_VERSION})` };
+  if (v.schemaVersion !== EVENT_SCHEMA_VERSION) return { ok: false, reason: `unsupported schemaVersion ${shown(v.schemaVersion)} (expected ${EVENT_SCHEMA_VERSION})` };
   if (typeof v.eventId !== 'string' || v.eventId === '') return { ok: false, reason: 'eventId missing' };
-  if (typeof v.eventTime !== 'number' || !Number.isSafeInteger(v.eventTime) || v.eventTime < 0) return { ok: false, reason: `eventTime ${JSON.stringify(v.eventTime)} is not epoch milliseconds` };
-  if (typeof v.eventType !== 'string' || !(EVENT_TYPES as readonly string[]).includes(v.eventType)) return { ok: false, reason: `eventType ${JSON.stringify(v.eventType)} is not one of ${EVENT_TYPES.join(', ')}` };
+  if (typeof v.eventTime !== 'number' || !Number.isSafeInteger(v.eventTime) || v.eventTime < 0 || v.eventTime > MAX_EVENT_TIME) return { ok: false, reason: `eventTime ${shown(v.eventTime)} is not epoch milliseconds` };
+  if (typeof v.eventType !== 'string' || !(EVENT_TYPES as readonly string[]).includes(v.eventType)) return { ok: false, reason: `eventType ${shown(v.eventType)} is not one of ${EVENT_TYPES.join(', ')}` };
   if (typeof v.productId !== 'string' || v.productId === '') return { ok: false, reason: 'productId missing' };
-  if (typeof v.price !== 'number' || !Number.isFinite(v.price) || v.price < 0) return { ok: false, reason: `price ${JSON.stringify(v.price)} is not a non-negative number` };
-  if (typeof v.quantity !== 'number' || !Number.isFinite(v.quantity) || v.quantity <= 0) return { ok: false, reason: `quantity ${JSON.stringify(v.quantity)} is not a positive number` };
+  if (typeof v.price !== 'number' || !Number.isFinite(v.price) || v.price < 0) return { ok: false, reason: `price ${shown(v.price)} is not a non-negative number` };
+  if (typeof v.quantity !== 'number' || !Number.isFinite(v.quantity) || v.quantity <= 0) return { ok: false, reason: `quantity ${shown(v.quantity)} is not a positive number` };
+  if (v.price * v.quantity > MAX_AMOUNT || v.price > MAX_AMOUNT) return { ok: false, reason: `price ${v.price} × quantity ${v.quantity} is above ${MAX_AMOUNT}` };
   for (const field of ['categoryId', 'categoryCode', 'brand', 'userId', 'sessionId', 'country'] as const) {
     if (!nullableString(v[field])) return { ok: false, reason: `${field} is neither a string nor null` };
+  }
+  for (const field of ['eventId', 'productId', 'categoryId', 'categoryCode', 'brand', 'userId', 'sessionId', 'country', 'source'] as const) {
+    const text = v[field];
+    if (typeof text === 'string' && text.length > MAX_FIELD_CHARS) return { ok: false, reason: `${field} is longer than ${MAX_FIELD_CHARS} characters` };
   }
   if (typeof v.source !== 'string') return { ok: false, reason: 'source missing' };
   return { ok: true, event: v as unknown as EcommerceEvent };

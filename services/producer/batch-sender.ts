@@ -38,6 +38,8 @@ export interface Delivery {
   failed: number;
   /** The last line of the last batch Kafka acknowledged: every row up to here is on a topic. */
   deliveredThroughLine: number;
+  /** Dead letters on the topic by reason: adds up to `rejected`, so a report never counts a rejection that failed. */
+  rejectedByReason: Partial<Record<RejectReason, number>>;
 }
 
 export class KafkaDeliveryError extends Error {
@@ -50,7 +52,7 @@ export class KafkaDeliveryError extends Error {
 export class BatchSender {
   private batch: Batch;
   private inFlight: Promise<void> = Promise.resolve();
-  private readonly delivery: Delivery = { sent: 0, rejected: 0, failed: 0, deliveredThroughLine: 0 };
+  private readonly delivery: Delivery = { sent: 0, rejected: 0, failed: 0, deliveredThroughLine: 0, rejectedByReason: {} };
   private failure: KafkaDeliveryError | undefined;
   private readonly now: () => number;
   private readonly compression: CompressionTypes;
@@ -149,7 +151,10 @@ export class BatchSender {
       this.delivery.rejected += batch.deadLetters.length;
       this.delivery.deliveredThroughLine = batch.lastLine;
       metrics?.rowsSent.inc(batch.events.length);
-      for (const reason of batch.reasons) metrics?.rowsRejected.inc({ reason });
+      for (const reason of batch.reasons) {
+        metrics?.rowsRejected.inc({ reason });
+        this.delivery.rejectedByReason[reason] = (this.delivery.rejectedByReason[reason] ?? 0) + 1;
+      }
     } catch (error) {
       this.delivery.failed += rows;
       const firstLine = this.delivery.deliveredThroughLine + 1;
@@ -164,9 +169,10 @@ export class BatchSender {
   }
 }
 
+/** Bytes as the broker counts them (UTF-8), not characters: a row of multi-byte text is up to three times its length. */
 function size(message: Message): number {
-  const length = (v: Buffer | string | null | undefined) => (v ? v.length : 0);
+  const length = (v: Buffer | string | null | undefined) => (typeof v === 'string' ? Buffer.byteLength(v) : v ? v.length : 0);
   let bytes = 70 + length(message.key) + length(message.value);
-  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + (typeof value === 'string' || Buffer.isBuffer(value) ? value.length : 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) bytes += name.length + (typeof value === 'string' || Buffer.isBuffer(value) ? length(value) : 0);
   return bytes;
 }

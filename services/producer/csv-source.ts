@@ -7,6 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
+import { ConfigError } from '../core/env';
 
 export type CsvItem =
   | { kind: 'record'; fields: string[]; line: number; raw: string }
@@ -58,15 +59,17 @@ export async function openCsv(file: string): Promise<CsvSource> {
   pipeline(stages as [Readable, NodeJS.ReadWriteStream, NodeJS.WritableStream], (error) => {
     if (error && error.name !== 'AbortError' && !failure.error) failure.error = error;
   });
-  const skipped: string[][] = [];
+  const skipped: Skipped[] = [];
   parser.on('skip', (error: CsvError & { raw?: string }) => {
     // csv-parse cannot find the next record after an oversized one: stop loudly rather than guess.
     if (error.code === 'CSV_MAX_RECORD_SIZE') parser.destroy(new OversizedRecord(`${error.message} (an unclosed quote?)`));
-    else skipped.push([error.raw ?? '', error.message]);
+    // Where it was in the file: records parsed before it may still wait in the parser's buffer.
+    else skipped.push({ after: parser.info.records, raw: error.raw ?? '', message: error.message });
   });
   const iterator = records(file, parser, skipped, failure);
   const first = await iterator.next();
-  if (first.done) throw failure.error ?? new CsvUnreadableError(file, 1, 'the file is empty: no header row');
+  // Nothing to send is a wrong file, not a read that broke off: a configuration error (exit 2).
+  if (first.done) throw failure.error ?? new ConfigError([`PRODUCER_FILE ${file} ${size === 0 ? 'is empty (0 bytes): no header row,' : 'has no header row (only blank lines):'} nothing to send`]);
   if (first.value.kind !== 'record') throw new CsvUnreadableError(file, 1, `the header row cannot be parsed: ${first.value.message}`);
   return {
     header: first.value.fields.map((f) => f.trim()),
@@ -84,13 +87,19 @@ export async function openCsv(file: string): Promise<CsvSource> {
 class OversizedRecord extends Error {}
 
 type ParsedRecord = { record: string[]; raw: string };
+/** A record csv-parse skipped, after how many parsed records. */
+type Skipped = { after: number; raw: string; message: string };
 
-async function* records(file: string, parser: AsyncIterable<ParsedRecord>, skipped: string[][], failure: { error?: Error }): AsyncGenerator<CsvItem> {
+async function* records(file: string, parser: AsyncIterable<ParsedRecord>, skipped: Skipped[], failure: { error?: Error }): AsyncGenerator<CsvItem> {
   const lines = new LineCounter();
+  let taken = 0;
   try {
     for await (const { record, raw } of parser) {
-      // With relax_quotes the only skip left is an unclosed quote at the end of the input.
-      for (const [skippedRaw, message] of skipped.splice(0)) yield syntaxItem(lines, skippedRaw!, message!);
+      // With relax_quotes the only skip left is an unclosed quote at the end of the input. It is
+      // handed out in its place in the file, never before records still buffered, so line numbers
+      // do not depend on how fast the caller reads (pacing).
+      while (skipped.length > 0 && skipped[0]!.after <= taken) yield syntaxItem(lines, skipped.shift()!);
+      taken++;
       yield { kind: 'record', fields: record, line: lines.advance(raw), raw: trimRecord(raw) };
     }
   } catch (error) {
@@ -99,11 +108,11 @@ async function* records(file: string, parser: AsyncIterable<ParsedRecord>, skipp
     if (error instanceof OversizedRecord) throw new CsvUnreadableError(file, lines.next, error.message);
     throw error;
   }
-  for (const [skippedRaw, message] of skipped.splice(0)) yield syntaxItem(lines, skippedRaw!, message!);
+  for (const item of skipped.splice(0)) yield syntaxItem(lines, item);
   if (failure.error) throw failure.error;
 }
 
-function syntaxItem(lines: LineCounter, raw: string, message: string): CsvItem {
+function syntaxItem(lines: LineCounter, { raw, message }: Skipped): CsvItem {
   return { kind: 'syntax', line: lines.advance(raw), raw: trimRecord(raw), message };
 }
 

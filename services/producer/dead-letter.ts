@@ -17,15 +17,26 @@ export interface DeadLetterValue {
   preset: string;
 }
 
-/** Keeps a dead letter well under the broker's message size limit whatever the row. */
+/**
+ * Keeps a dead letter well under the broker's message size limit whatever the row: raw at most
+ * 100,000 characters (600 KB as JSON at worst, every character escaped as \uXXXX), the error text at
+ * most 1,000 in the value and again in a header, so one bad row can never stop a file.
+ */
 export const maxRawChars = 100_000;
+export const maxErrorChars = 1000;
 
 /** Cuts an oversized raw record, saying how long it was. */
 export function withRaw(raw: string): Pick<DeadLetterValue, 'raw' | 'rawLength'> {
   return raw.length > maxRawChars ? { raw: raw.slice(0, maxRawChars), rawLength: raw.length } : { raw };
 }
 
-export function deadLetterMessage(value: DeadLetterValue): Message {
+/** Cuts an error text that quotes a huge value. */
+export function boundedError(error: string): string {
+  return error.length > maxErrorChars ? `${error.slice(0, maxErrorChars - 1)}…` : error;
+}
+
+export function deadLetterMessage(dead: DeadLetterValue): Message {
+  const value = { ...dead, ...(dead.raw.length > maxRawChars ? withRaw(dead.raw) : {}), error: boundedError(dead.error) };
   return {
     key: `${value.file}:${value.line}`,
     value: JSON.stringify(value),

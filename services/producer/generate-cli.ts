@@ -1,5 +1,6 @@
 // `npm run generate -- --rows N --out FILE [--seed S] [--out-of-order-ms M] [--late-rate r]
 // [--malformed-rate r] [--events-per-second E] [--start ISO-TIME] [--gzip]`
+import { MAX_EVENT_TIME } from '../core/event';
 import { writeGeneratedCsv, type GenerateOptions } from './generator';
 
 const usage = 'usage: npm run generate -- --rows N --out FILE [--seed S] [--out-of-order-ms M] [--late-rate r] [--malformed-rate r] [--events-per-second E] [--start ISO-TIME] [--gzip]';
@@ -21,7 +22,8 @@ export function parseGenerateArgs(argv: string[]): Parsed {
     const text = values.get(flag);
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!check(n)) problems.push(`${flag} ${JSON.stringify(text)} is not ${what}`);
+    // Number('1e400') is Infinity, which passes a range check but no generator arithmetic.
+    if (!Number.isFinite(n) || !check(n)) problems.push(`${flag} ${JSON.stringify(text)} is not ${what}`);
     return n;
   };
   const rate = (n: number) => n >= 0 && n <= 1;
@@ -31,7 +33,7 @@ export function parseGenerateArgs(argv: string[]): Parsed {
   if (!out) problems.push('--out is required');
   const start = values.get('--start');
   const startTime = start === undefined ? undefined : Date.parse(start);
-  if (startTime !== undefined && Number.isNaN(startTime)) problems.push(`--start ${JSON.stringify(start)} is not an ISO time`);
+  if (startTime !== undefined && !(startTime >= 0 && startTime <= MAX_EVENT_TIME)) problems.push(`--start ${JSON.stringify(start)} is not an ISO time between 1970 and 9999`);
   const options: Parsed = {
     rows: rows ?? 0, out: out ?? '', gzip,
     seed: number('--seed', Number.isSafeInteger, 'an integer'),

@@ -4,6 +4,7 @@
 import '../core/kafkajs-fixes';
 import { ConfigError } from '../core/env';
 import { createKafka } from '../core/kafka-client';
+import { checkPlaintextListeners } from '../core/listener-probe';
 import { createLogger } from '../core/logger';
 import { createRegistry, startMetricsServer } from '../core/metrics';
 import { onShutdown } from '../core/shutdown';
@@ -27,6 +28,7 @@ function loadConfig(): ProducerConfig {
 async function main(): Promise<void> {
   const config = loadConfig();
   await checkInput(config);
+  await checkPlaintextListeners(config.kafka);
   const logger = createLogger('producer');
   const registry = createRegistry('producer');
   const metrics = createProducerMetrics(registry);

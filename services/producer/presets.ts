@@ -2,12 +2,12 @@
 // detected from the header (or forced by config); each compiles to a RowMapper that turns one CSV
 // record into an event or a Rejection with a reason code (a bounded metric label) and a message.
 import { ConfigError } from '../core/env';
-import { EVENT_SCHEMA_VERSION, EVENT_TYPES, type EcommerceEvent, type EventType } from '../core/event';
-import type { ColumnMapping, PresetName, ProducerSettings } from './config';
+import { EVENT_SCHEMA_VERSION, EVENT_TYPES, MAX_AMOUNT, MAX_EVENT_TIME, MAX_FIELD_CHARS, type EcommerceEvent, type EventType } from '../core/event';
+import type { ColumnMapping, MappableField, PresetName, ProducerSettings } from './config';
 import { compileTimeFormat, onlineRetailTimeFormat, rees46TimeFormat, type TimeParser } from './time-format';
 
 export const rejectReasons = [
-  'csv_syntax', 'column_count', 'missing_field', 'bad_number', 'bad_time', 'unknown_event_type', 'negative_price', 'bad_quantity',
+  'csv_syntax', 'column_count', 'missing_field', 'bad_number', 'bad_time', 'unknown_event_type', 'negative_price', 'bad_quantity', 'field_too_long',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
 
@@ -66,43 +66,72 @@ function checkColumnCount(fields: string[], expected: number): void {
   if (fields.length !== expected) throw new Rejection('column_count', `wrong column count: ${fields.length} fields, the header has ${expected}`);
 }
 
-const optional = (text: string | undefined): string | null => {
+/** A value quoted for a message, cut so that no field can make a message (or a dead letter) large. */
+export function quote(text: string, max = 80): string {
+  return text.length > max ? `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)` : JSON.stringify(text);
+}
+
+const optional = (text: string | undefined, column = 'field'): string | null => {
   const trimmed = text?.trim();
+  if (trimmed && trimmed.length > MAX_FIELD_CHARS) throw new Rejection('field_too_long', `${column} has ${trimmed.length} characters, more than ${MAX_FIELD_CHARS}`);
   return trimmed ? trimmed : null;
 };
 
 function required(text: string | undefined, column: string): string {
-  const value = optional(text);
+  const value = optional(text, column);
   if (value === null) throw new Rejection('missing_field', `missing required field ${column}`);
   return value;
+}
+
+/** A required value that is parsed further (number, time, type): its own check names what is wrong with it, whatever its length. */
+function present(text: string | undefined, column: string): string {
+  const trimmed = text?.trim();
+  if (!trimmed) throw new Rejection('missing_field', `missing required field ${column}`);
+  return trimmed;
 }
 
 const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function parseNumber(text: string | undefined, column: string): number {
-  const value = required(text, column);
-  if (!numberPattern.test(value)) throw new Rejection('bad_number', `${column} ${JSON.stringify(value)} is not a number`);
-  return Number(value);
+  const value = present(text, column);
+  if (!numberPattern.test(value)) throw new Rejection('bad_number', `${column} ${quote(value)} is not a number`);
+  const number = Number(value);
+  // 1e400 matches the pattern but is Infinity, which JSON would write as null.
+  if (!Number.isFinite(number)) throw new Rejection('bad_number', `${column} ${quote(value)} is out of range`);
+  return number;
 }
 
 function parsePrice(text: string | undefined, column: string): number {
   const price = parseNumber(text, column);
   if (price < 0) throw new Rejection('negative_price', `${column} ${price} is negative`);
+  if (price > MAX_AMOUNT) throw new Rejection('bad_number', `${column} ${price} is above ${MAX_AMOUNT}`);
+  return price;
+}
+
+/** A unit price for `units` units: the consumer sums revenue in millionths, so price × quantity must keep that exact. */
+function parseUnitPrice(text: string | undefined, column: string, units: number, unitsColumn: string): number {
+  const price = parsePrice(text, column);
+  const amount = price * Math.abs(units);
+  if (amount > MAX_AMOUNT) throw new Rejection('bad_number', `${column} ${price} × ${unitsColumn} ${Math.abs(units)} = ${amount} is above ${MAX_AMOUNT}`);
   return price;
 }
 
 function parseTime(parser: TimeParser, text: string | undefined, column: string): number {
-  const result = parser(required(text, column));
+  const value = present(text, column);
+  // Longer than any time format: say so rather than quote it whole.
+  if (value.length > 100) throw new Rejection('bad_time', `${column} ${quote(value)} is not a time`);
+  const result = parser(value);
   if (typeof result === 'string') throw new Rejection('bad_time', `${column}: ${result}`);
-  if (result < 0) throw new Rejection('bad_time', `${column} ${JSON.stringify(text)} is before 1970`);
+  if (result < 0) throw new Rejection('bad_time', `${column} ${quote(text ?? '')} is before 1970`);
+  if (result > MAX_EVENT_TIME) throw new Rejection('bad_time', `${column} ${quote(text ?? '')} is after the year 9999`);
   return result;
 }
 
 function parseEventType(text: string | undefined, column: string, aliases: Record<string, EventType> = {}): EventType {
-  const value = required(text, column);
+  const value = present(text, column);
   const type = aliases[value] ?? value;
   if (!(EVENT_TYPES as readonly string[]).includes(type)) {
-    throw new Rejection('unknown_event_type', `${column} ${JSON.stringify(value)} is not one of ${EVENT_TYPES.join(', ')}`);
+    throw new Rejection('unknown_event_type', `${column} ${quote(value)} is not one of ${EVENT_TYPES.join(', ')}`);
   }
   return type as EventType;
 }
@@ -119,13 +148,13 @@ function rees46Mapper(c: Columns): RowMapper {
       eventTime: parseTime(time, f[t], 'event_time'),
       eventType: parseEventType(f[type], 'event_type'),
       productId: required(f[product], 'product_id'),
-      categoryId: optional(f[categoryId]),
-      categoryCode: optional(f[categoryCode]),
-      brand: optional(f[brand]),
+      categoryId: optional(f[categoryId], 'category_id'),
+      categoryCode: optional(f[categoryCode], 'category_code'),
+      brand: optional(f[brand], 'brand'),
       price: parsePrice(f[price], 'price'),
       quantity: 1,
-      userId: optional(f[user]),
-      sessionId: optional(f[session]),
+      userId: optional(f[user], 'user_id'),
+      sessionId: optional(f[session], 'user_session'),
       country: null,
       source: 'rees46',
     };
@@ -162,12 +191,12 @@ function onlineRetailMapper(c: Columns, timeZone: string): RowMapper {
       categoryId: null,
       categoryCode: null,
       brand: null,
-      price: parsePrice(f[unitPrice], 'UnitPrice'),
+      price: parseUnitPrice(f[unitPrice], 'UnitPrice', units, 'Quantity'),
       quantity: Math.abs(units),
       // Spreadsheet round trips turn 17850 into 17850.0.
-      userId: optional(f[customer])?.replace(/\.0+$/, '') ?? null,
+      userId: optional(f[customer], 'CustomerID')?.replace(/\.0+$/, '') ?? null,
       sessionId: invoiceNo,
-      country: optional(f[country]),
+      country: optional(f[country], 'Country'),
       source: 'online-retail',
     };
   };
@@ -183,7 +212,7 @@ function customMapper(header: string[], mapping: ColumnMapping, timeZone: string
   const optionalAt = Object.fromEntries((['categoryId', 'categoryCode', 'brand', 'userId', 'sessionId', 'country'] as const).map((field) => [field, pick(field)?.at]));
   const text = (f: string[], field: keyof typeof optionalAt) => {
     const at = optionalAt[field];
-    return at === undefined ? null : optional(f[at]);
+    return at === undefined ? null : optional(f[at], m[field as MappableField]);
   };
   const width = header.length;
   return (f, eventId) => {
@@ -199,7 +228,7 @@ function customMapper(header: string[], mapping: ColumnMapping, timeZone: string
       categoryId: text(f, 'categoryId'),
       categoryCode: text(f, 'categoryCode'),
       brand: text(f, 'brand'),
-      price: parsePrice(f[price.at], price.column),
+      price: parseUnitPrice(f[price.at], price.column, units, quantity?.column ?? 'quantity'),
       quantity: units,
       userId: text(f, 'userId'),
       sessionId: text(f, 'sessionId'),

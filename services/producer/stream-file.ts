@@ -74,7 +74,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
     onResend: (what) => logger.warn({ unacknowledged: what }, 'kafkajs left partitions of a batch unacknowledged; sending them again'),
     ...(metrics ? { metrics } : {}),
   });
-  const state: RunState = { read: 0, skipped: 0, rejectedByReason: {}, bytes: 0 };
+  const state: RunState = { read: 0, skipped: 0, bytes: 0 };
   const progress = startProgress(
     () => ({ read: state.read, sent: sender.totals.sent, rejected: sender.totals.rejected, bytesRead: source.bytesRead(), totalBytes: source.totalBytes }),
     { logger, intervalSeconds: settings.progressIntervalSeconds, terminal: options.terminal },
@@ -90,7 +90,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   const exitCode = stoppedBy === 'kafka' || delivery.failed > 0 ? exitCodes.kafka : stoppedBy === 'input' ? exitCodes.input : exitCodes.ok;
   return {
     file: settings.file, preset: preset.name, skipped: state.skipped, read: state.read, sent: delivery.sent, rejected: delivery.rejected, failed: delivery.failed,
-    rejectedByReason: state.rejectedByReason, deliveredThroughLine: Math.max(delivery.deliveredThroughLine, settings.resumeAfterLine), stoppedBy,
+    rejectedByReason: delivery.rejectedByReason, deliveredThroughLine: Math.max(delivery.deliveredThroughLine, settings.resumeAfterLine), stoppedBy,
     ...(error ? { error: error.message } : {}), exitCode,
   };
 }
@@ -98,7 +98,6 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
 interface RunState {
   read: number;
   skipped: number;
-  rejectedByReason: Partial<Record<RejectReason, number>>;
   bytes: number;
 }
 
@@ -116,8 +115,7 @@ async function pump(source: CsvSource, row: RowHandler, state: RunState, options
       metrics?.rowsRead.inc();
       metrics?.bytesRead.inc(source.bytesRead() - state.bytes);
       state.bytes = source.bytesRead();
-      const reason = await row.handle(item);
-      if (reason) state.rejectedByReason[reason] = (state.rejectedByReason[reason] ?? 0) + 1;
+      await row.handle(item);
       // Checked after the row is queued: a record taken from the file is always delivered.
       if (signal?.aborted) return { stoppedBy: 'signal' };
     }

@@ -43,6 +43,42 @@ describe('consumer over mTLS with least-privilege ACLs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The consumer's environment as deployed (mutual TLS, the consumer certificate), plus `extra`. */
+  function deployedEnv(extra: Record<string, string> = {}): Record<string, string> {
+    const identity = tls.pki.client('consumer');
+    writeFileSync(path.join(dir, 'ca.pem'), tls.pki.ca.certPem);
+    writeFileSync(path.join(dir, 'consumer.pem'), identity.certPem);
+    writeFileSync(path.join(dir, 'consumer-key.pem'), identity.keyPem, { mode: 0o600 });
+    return {
+      ...topicEnv(topics), KAFKA_BROKERS: tls.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'SSL',
+      KAFKA_SSL_CA_LOCATION: path.join(dir, 'ca.pem'), KAFKA_SSL_CERTIFICATE_LOCATION: path.join(dir, 'consumer.pem'), KAFKA_SSL_KEY_LOCATION: path.join(dir, 'consumer-key.pem'),
+      METRICS_PORT: '0', LOG_LEVEL: 'info', ...extra,
+    };
+  }
+
+  /** Runs a consumer that must fail, to its exit (killed after a minute: a hang is a failure too). */
+  async function failingRun(name: string, extra: Record<string, string>): Promise<{ code: number | null; log: string }> {
+    const run = startConsumer(deployedEnv(extra), path.join(dir, `${name}.log`));
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), 60_000);
+    const code = await run.exited;
+    clearTimeout(timer);
+    return { code, log: run.log() };
+  }
+
+  it('names the cause when its group is outside the ACL prefix: "group authorization failed for <group>" (issue 15)', { timeout: 120_000 }, async () => {
+    const { code, log } = await failingRun('other-group', { CONSUMER_GROUP_ID: 'analytics-team', CONSUMER_SESSION_TIMEOUT_MS: '6000' });
+    assert.notEqual(code, 0, log);
+    assert.match(log, /group authorization failed for analytics-team/);
+    assert.doesNotMatch(log, /Failed to find group coordinator/);
+  });
+
+  it('says the broker expects TLS when started with KAFKA_SECURITY_PROTOCOL=PLAINTEXT, before any retry (issue 15)', { timeout: 120_000 }, async () => {
+    const { code, log } = await failingRun('plaintext', { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' });
+    assert.equal(code, 2, log);
+    assert.match(log, /^consumer: invalid configuration:\n {2}- KAFKA_SECURITY_PROTOCOL=PLAINTEXT, but the broker at \S+ expects TLS/m);
+    assert.doesNotMatch(log, /Closed connection/);
+  });
+
   it('processes a dataset to the oracle\'s results, and exports its metrics', { timeout: 120_000 }, async () => {
     const raw = generateRawPartitions({
       seed: 404, partitions: 2, eventsPerPartition: 400, start: 1_700_000_000_000, stepMs: 200, jitterMs: 3_000,

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Kafka } from 'kafkajs';
 import { KafkaCluster, plaintextProperties } from '../../tools/kafka/kafka-cluster';
 import { kafkaVersion } from '../../tools/kafka/kafka-runtime';
+import { explainTooLarge } from '../../services/consumer/partition-task';
 import { consumeUntil } from '../support/consume';
 
 describe(`kafkajs against Apache Kafka ${kafkaVersion()}`, () => {
@@ -165,5 +166,26 @@ describe(`kafkajs against Apache Kafka ${kafkaVersion()}`, () => {
     const raw = await consumeUntil(kafka, 'compat-tx-out', (r) => r.length >= 4, { readUncommitted: true });
     assert.ok(raw.some((r) => r.value === 'ABORTED'));
     await admin.disconnect();
+  });
+
+  it('a record over the topic\'s max.message.bytes in a transaction: the consumer\'s error names the topic and the setting (issue 15)', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer({ transactionalId: 'compat-too-large', idempotent: true, maxInFlightRequests: 1 });
+    try {
+      await admin.createTopics({ topics: [{ topic: 'compat-small', numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '2000' }] }], waitForLeaders: true });
+      await producer.connect();
+      const topicMessages = [{ topic: 'compat-small', messages: [{ key: 'w|1', value: 'x'.repeat(5000), partition: 0 }] }];
+      const transaction = await producer.transaction();
+      const error = await transaction.sendBatch({ topicMessages, acks: -1 }).then(() => undefined, (e: unknown) => e);
+      await transaction.abort().catch(() => undefined);
+      const explained = explainTooLarge(error, topicMessages);
+      assert.ok(explained, `not recognised as too large: ${String(error)}`);
+      assert.match(explained.message, /record of 5003 bytes for topic compat-small \(key w\|1\).*raise max\.message\.bytes on compat-small/);
+      assert.equal(explainTooLarge(new Error('Closed connection'), topicMessages), undefined);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
   });
 });

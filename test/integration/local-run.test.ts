@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../tools/kafka/kafka-runtime';
-import { parseArgs, summarise } from '../../tools/local';
+import { parseArgs, summarise, SummaryGate, type PipelineSample } from '../../tools/local';
 
 const pids = (pattern: string): string[] => (spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
 /** Processes of this run only (other test runs may be alive): those whose command line or environment names its folders. */
@@ -33,6 +33,27 @@ describe('npm run local', () => {
     assert.match(text, /1970-01-01 00:00 +b 5\.00 \(1 purchases\) · a 1\.00/);
     assert.match(text, /1970-01-01 00:01 +a 2\.00/);
     assert.doesNotMatch(text, /overall|c 3\.00/);
+  });
+
+  it('waits for what it summarises: the quiet period starts only once all input is processed, and again at each window (issue 15)', () => {
+    const gate = new SummaryGate(12_000, 45_000);
+    const at = (seconds: number, s: Partial<PipelineSample>): boolean => gate.ready({ now: seconds * 1000, producing: false, sent: 3000, consumed: 3000, emitted: 0, lag: 0, ...s });
+    // The run seen in issue 15: the producer is done and stage 1 has read everything 14 s in, but
+    // the window stage is still behind; the first windows are committed seconds later.
+    assert.equal(at(2, { producing: true, consumed: 100, lag: 900 }), false);
+    assert.equal(at(14, { lag: 2500 }), false, 'not while the window stage is behind');
+    assert.equal(at(16, { lag: 0 }), false);
+    assert.equal(at(30, {}), false, 'no window yet: wait longer than the quiet period');
+    assert.equal(at(32, { emitted: 135 }), false);
+    assert.equal(at(40, { emitted: 135 }), false);
+    assert.equal(at(44, { emitted: 147 }), false, 'a window closed: quiet again from here');
+    assert.equal(at(56, { emitted: 147 }), true);
+    // An input spanning less than a window plus its grace closes none: the wait still ends.
+    const none = new SummaryGate(12_000, 45_000);
+    const sample = (seconds: number): PipelineSample => ({ now: seconds * 1000, producing: false, sent: 10, consumed: 10, emitted: 0, lag: 0 });
+    assert.equal(none.ready(sample(10)), false);
+    assert.equal(none.ready(sample(54)), false);
+    assert.equal(none.ready(sample(55)), true);
   });
 
   it('runs the pipeline, prints the summary and the bundle, and Ctrl-C leaves nothing running', async () => {

@@ -41,7 +41,7 @@ describe('producer over mTLS with least-privilege ACLs', () => {
   });
 
   /** Runs `npm run produce`'s entry point as the container does: settings from env, identity from PEM files. */
-  async function produceAs(identity: string, file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  async function produceAs(identity: string, file: string, extra: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const certificate = tls.pki.client(identity);
     writeFileSync(path.join(dir, 'ca.pem'), tls.pki.ca.certPem);
     writeFileSync(path.join(dir, `${identity}.pem`), certificate.certPem);
@@ -52,7 +52,7 @@ describe('producer over mTLS with least-privilege ACLs', () => {
         PATH: process.env.PATH, KAFKA_BROKERS: tls.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'SSL',
         KAFKA_SSL_CA_LOCATION: path.join(dir, 'ca.pem'), KAFKA_SSL_CERTIFICATE_LOCATION: path.join(dir, `${identity}.pem`),
         KAFKA_SSL_KEY_LOCATION: path.join(dir, `${identity}-key.pem`), PRODUCER_FILE: file, PRODUCER_BATCH_MESSAGES: '1000',
-        METRICS_PORT: '0', LOG_LEVEL: 'warn',
+        METRICS_PORT: '0', LOG_LEVEL: 'warn', ...extra,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -77,6 +77,15 @@ describe('producer over mTLS with least-privilege ACLs', () => {
     assert.equal(events.length, good);
     const dead = await consumeUntil(kafka, defaultTopics.deadLetter, (r) => r.length >= summary.malformed, { timeoutMs: 30_000 });
     assert.equal(dead.length, summary.malformed);
+  });
+
+  it('with KAFKA_SECURITY_PROTOCOL=PLAINTEXT says the broker expects TLS and exits 2, before any retry (issue 15)', { timeout: 120_000 }, async () => {
+    const file = path.join(dir, 'plaintext.csv');
+    await writeGeneratedCsv(file, { rows: 10, seed: 23 });
+    const { code, stdout, stderr } = await produceAs('producer', file, { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' });
+    assert.equal(code, exitCodes.config, stdout + stderr);
+    assert.match(stderr, /KAFKA_SECURITY_PROTOCOL=PLAINTEXT, but the broker at \S+ expects TLS .*set KAFKA_SECURITY_PROTOCOL=SSL/);
+    assert.doesNotMatch(stderr, /Closed connection/);
   });
 
   it('exits 4 with an exact account when the broker refuses its writes', { timeout: 120_000 }, async () => {

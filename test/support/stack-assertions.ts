@@ -9,7 +9,7 @@ export const types = {
   container: 'docker:index/container:Container',
   volume: 'docker:index/volume:Volume',
   network: 'docker:index/network:Network',
-  image: 'docker:index/image:Image',
+  image: 'pulumi-nodejs:dynamic/docker:BuiltImage',
   privateKey: 'tls:index/privateKey:PrivateKey',
   selfSigned: 'tls:index/selfSignedCert:SelfSignedCert',
   signed: 'tls:index/locallySignedCert:LocallySignedCert',

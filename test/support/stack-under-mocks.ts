@@ -24,7 +24,8 @@ export function readStackFile(stack: string): RawStackConfig {
   return Object.fromEntries(Object.entries(file.config ?? {}).map(([key, value]) => [key.replace(`${project}:`, ''), value]));
 }
 
-const fakePem = (label: string, seed: string): string =>
+/** The PEM the mocks give a resource: its name, hashed, so a test can tell whose certificate ended up where. */
+export const fakePem = (label: string, seed: string): string =>
   `-----BEGIN ${label}-----\n${createHash('sha256').update(seed).digest('base64')}\n-----END ${label}-----\n`;
 
 /** What the providers would compute: the outputs the program reads from each resource type. */
@@ -43,8 +44,8 @@ function computedState(type: string, name: string): Record<string, unknown> {
       return { b64Url: 'MkU0NzQ2NTg0RjQ1NDU1' };
     case 'docker:index/remoteImage:RemoteImage':
       return { imageId: `sha256:${name}` };
-    case 'docker:index/image:Image':
-      return { repoDigest: `sha256:${name}` };
+    case 'pulumi-nodejs:dynamic/docker:BuiltImage':
+      return { imageId: `sha256:${name}`, stepImageIds: [] };
     default:
       return {};
   }

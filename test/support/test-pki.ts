@@ -22,6 +22,8 @@ export const testPkiSettings: PkiSettings = {
   validityHours: 8760,
   earlyRenewalHours: 720,
   externalHost: '127.0.0.1',
+  caGeneration: 1,
+  caRotation: 'none',
 };
 
 const keyUsageNames: Partial<Record<AllowedUse, string>> = {

@@ -58,6 +58,9 @@ describe('npm run consume with a bad configuration', () => {
     delete env.NODE_TEST_CONTEXT;
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'services/consumer/main.ts'], { cwd: path.join(__dirname, '..', '..'), env, encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 2, run.stdout + run.stderr);
-    for (const name of ['WINDOW_TOP_N', 'KAFKA_SSL_CA_LOCATION is required']) assert.ok(run.stdout.includes(name), `${name} not named in ${run.stdout}`);
+    // Plain text on stderr, as the producer prints its configuration errors (issue 15), not a JSON fatal line.
+    assert.match(run.stderr, /^consumer: invalid configuration:\n {2}- /);
+    for (const name of ['WINDOW_TOP_N', 'KAFKA_SSL_CA_LOCATION is required']) assert.ok(run.stderr.includes(name), `${name} not named in ${run.stderr}`);
+    assert.doesNotMatch(run.stdout + run.stderr, /"level"|\{"/);
   });
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { ConsumerMetrics, reasonClass } from '../../services/consumer/consumer-metrics';
+import { deadLetterMessage } from '../../services/consumer/partition-task';
 import { enrich, groupKeys, normaliseBrand, topLevelCategory } from '../../services/consumer/enrich';
 import { keyedEventJson, parseRepartitionRecord } from '../../services/consumer/repartition-records';
 import { partitionFor, repartitionBatch, watermark } from '../../services/consumer/repartitioner';
@@ -82,6 +83,17 @@ describe('rejection reasons as bounded labels', () => {
     assert.equal(reasonClass(reasonOf({ ...event, eventTime: 'yesterday' })), 'eventTime');
     assert.equal(reasonClass(reasonOf({ ...event, brand: 7 })), 'brand');
     assert.equal(reasonClass(''), 'invalid');
+  });
+  it('keeps a reason, and so the dead letter\'s header, small whatever the message (issue 15)', () => {
+    const huge = 'x'.repeat(500_000);
+    for (const bad of [{ ...event, eventType: huge }, { ...event, price: huge }, { ...event, eventTime: huge }, { ...event, schemaVersion: huge }]) {
+      const check = parseEventMessage(Buffer.from(JSON.stringify(bad)));
+      assert.ok(!check.ok);
+      assert.ok(check.reason.length < 300, `a reason of ${check.reason.length} characters`);
+      assert.match(check.reason, /… \(500002 characters\)/);
+    }
+    const dead = deadLetterMessage({ key: null, value: Buffer.from('v') }, { topic: 'raw', partition: 0, offset: '7' }, `reason ${huge}`);
+    assert.ok(String(dead.headers!.reason).length <= 1000);
   });
 });
 

@@ -149,3 +149,37 @@ describe('kafkajs logs through pino', () => {
     ]), [20, 50, 40]);
   });
 });
+
+describe('listener probe (issue 15)', () => {
+  it('tells a TLS listener from a plaintext one at once, so PLAINTEXT against TLS names the cause', async () => {
+    const { TestPki } = await import('../support/test-pki');
+    const { checkPlaintextListeners, probeListener } = await import('../../services/core/listener-probe');
+    const net = await import('node:net');
+    const tls = await import('node:tls');
+    const cert = TestPki.create().broker(1);
+    // A TLS listener requiring client certificates, as the stack's; and a plaintext one answering like Kafka.
+    const secure = tls.createServer({ key: cert.keyPem, cert: cert.certPem, requestCert: true, rejectUnauthorized: true });
+    secure.on('tlsClientError', () => undefined);
+    const plain = net.createServer((socket) => socket.once('data', () => socket.end(Buffer.from([0, 0, 0, 4, 0, 0, 0, 1]))));
+    const listen = (server: import('node:net').Server) => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`)));
+    const [secureAt, plainAt] = [await listen(secure), await listen(plain)];
+    const gone = net.createServer();
+    const closed = await listen(gone);
+    await new Promise((resolve) => gone.close(resolve));
+    try {
+      assert.equal(await probeListener(secureAt), 'tls');
+      assert.equal(await probeListener(plainAt), 'plaintext');
+      const base = { clientId: 'x', securityProtocol: 'PLAINTEXT' as const };
+      await assert.rejects(checkPlaintextListeners({ ...base, brokers: [plainAt, secureAt] }), (error: unknown) =>
+        error instanceof ConfigError && error.message.includes(`KAFKA_SECURITY_PROTOCOL=PLAINTEXT, but the broker at ${secureAt} expects TLS`) && /set KAFKA_SECURITY_PROTOCOL=SSL/.test(error.message));
+      await checkPlaintextListeners({ ...base, brokers: [plainAt] });
+      // Nothing listening: not this check's business (kafkajs reports a refused connection).
+      await new Promise((resolve) => secure.close(resolve));
+      await checkPlaintextListeners({ ...base, brokers: [closed] });
+      await checkPlaintextListeners({ ...base, securityProtocol: 'SSL', brokers: [secureAt] });
+    } finally {
+      secure.close();
+      plain.close();
+    }
+  });
+});

@@ -79,6 +79,7 @@ describe('ContainerSpec to Docker Engine API', () => {
     assert.equal(body.HostConfig.NetworkMode, 'dev-net');
     assert.deepEqual(body.HostConfig.RestartPolicy, { Name: 'unless-stopped' });
     assert.equal(body.HostConfig.Memory, 768 * 1024 * 1024);
+    assert.equal(body.HostConfig.MemorySwap, 768 * 1024 * 1024);
     assert.equal(body.User, '1000:1000');
     assert.deepEqual(body.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 15e9, Timeout: 20e9, Retries: 8, StartPeriod: 60e9 });
     assert.deepEqual(body.Labels, { 'pipeline.test-run': 'r1' });

@@ -48,7 +48,7 @@ describe('infra renderers', () => {
   it('the principal mapping rule matches exactly the subjects the PKI issues', () => {
     const rule = principalMappingRules('acme corp');
     const pattern = new RegExp(/^RULE:(.*)\/\$1\/,DEFAULT$/.exec(rule)![1]!);
-    const settings = { organization: 'acme corp', caValidityHours: 48, validityHours: 24, earlyRenewalHours: 1, externalHost: 'kafka.example' };
+    const settings = { organization: 'acme corp', caValidityHours: 48, validityHours: 24, earlyRenewalHours: 1, externalHost: 'kafka.example', caGeneration: 1, caRotation: 'none' as const };
     assert.equal(pattern.exec(rfc2253(clientParams(settings, 'producer').subject))?.[1], 'producer');
     assert.equal(pattern.exec(rfc2253(brokerParams(settings, 3).subject))?.[1], 'kafka-3');
     assert.equal(pattern.exec('CN=producer,OU=contractors,O=acme corp'), null, 'another unit keeps its full subject');
@@ -56,7 +56,7 @@ describe('infra renderers', () => {
   });
 
   it('the test PKI issues certificates with the parameters the stack gives @pulumi/tls', () => {
-    const settings = { organization: 'acme', caValidityHours: 480, validityHours: 240, earlyRenewalHours: 1, externalHost: 'kafka.example' };
+    const settings = { organization: 'acme', caValidityHours: 480, validityHours: 240, earlyRenewalHours: 1, externalHost: 'kafka.example', caGeneration: 1, caRotation: 'none' as const };
     const pki = TestPki.create(settings);
     const cert = new X509Certificate(pki.broker(2).certPem);
     assert.equal(cert.subject.split('\n').join(','), 'O=acme,OU=brokers,CN=kafka-2');

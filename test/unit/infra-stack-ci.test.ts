@@ -21,7 +21,7 @@ describe('infra stack (ci, under mocks)', () => {
     assert.ok(remote.length >= 2, `remote images: ${remote.join(', ')}`);
     for (const name of remote) assert.match(name, localImage, `${name} would be pulled from a registry`);
     const [image] = ofType(stack.resources, types.image);
-    const args = (reveal(image?.inputs.build) as { args: Record<string, string> }).args;
+    const args = reveal(image?.inputs.buildArgs) as Record<string, string>;
     assert.match(args.BASE_IMAGE ?? '', localImage);
     assert.equal(args.DEPS_IMAGE, 'pipeline/services-deps:latest', 'node_modules from the host npm ci image, as build.sh tags it');
   });

@@ -26,6 +26,30 @@ describe('infra stack (prod, under mocks)', () => {
     assert.equal(ofType(stack.resources, types.volume).length, 3 + 2);
   });
 
+  it('writes every container value as Docker reports it back: Go durations, memorySwap beside memory, tcp ports, json-file logs', () => {
+    for (const c of ofType(stack.resources, types.container)) {
+      const name = String(reveal(c.inputs.name));
+      const health = reveal(c.inputs.healthcheck) as { interval: string; timeout: string; startPeriod: string } | undefined;
+      for (const d of health ? [health.interval, health.timeout, health.startPeriod] : []) {
+        assert.match(d, /^(\d+h)?(\d+m)?\d+s$/, `${name}: ${d}`);
+        assert.doesNotMatch(d, /^([6-9]\d|\d{3,})s$/, `${name}: ${d} reads back as minutes`);
+      }
+      assert.equal(reveal(c.inputs.memorySwap), reveal(c.inputs.memory), `${name}: memorySwap`);
+      assert.equal(reveal(c.inputs.logDriver), 'json-file');
+      for (const p of reveal(c.inputs.ports) as { protocol: string }[]) assert.equal(p.protocol, 'tcp');
+    }
+    assert.equal((reveal(container(stack, 'kafka-1').inputs.healthcheck) as { startPeriod: string }).startPeriod, '1m0s');
+    assert.equal(reveal(container(stack, 'kafka-1').inputs.memorySwap), stack.config.kafka.memoryMb);
+  });
+
+  it('raises the metadata version after every broker, to the release of kafka.version, inside kafka-1', () => {
+    const [mv] = ofType(stack.resources, 'pulumi-nodejs:dynamic/kafka:MetadataVersion');
+    assert.ok(mv, 'a MetadataVersion resource');
+    assert.equal(reveal(mv.inputs.releaseVersion), stack.config.kafka.version.split('.').slice(0, 2).join('.'));
+    assert.equal(reveal(mv.inputs.containerName), 'ecommerce-pipeline-prod-kafka-1');
+    assert.equal((reveal(mv.inputs.brokerContainerIds) as string[]).length, 3, 'every broker is an input');
+  });
+
   it('every node runs TLS on the controller listener, in a static quorum of three, with brokers and admin as super users', () => {
     for (const id of [1, 2, 3]) {
       const properties = upload(container(stack, `kafka-${id}`), '/etc/kafka/pipeline/server.properties').content ?? '';

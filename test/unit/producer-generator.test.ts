@@ -94,4 +94,12 @@ describe('synthetic generator', () => {
       return true;
     });
   });
+
+  it('refuses numbers that overflow a double or times no date can hold (issue 15)', () => {
+    assert.throws(() => parseGenerateArgs(['--rows', '10', '--out', 'x.csv', '--out-of-order-ms', '1e400', '--events-per-second', 'Infinity', '--start', '+275760-09-13T00:00:00Z']), (e: unknown) => {
+      const message = (e as Error).message;
+      for (const expected of ['--out-of-order-ms "1e400" is not', '--events-per-second "Infinity" is not', '--start "+275760-09-13T00:00:00Z" is not']) assert.ok(message.includes(expected), `${expected} in ${message}`);
+      return true;
+    });
+  });
 });

@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { KafkaJSConnectionError } from 'kafkajs';
 import { ConfigError } from '../../services/core/env';
-import { CsvUnreadableError } from '../../services/producer/csv-source';
+import { CsvUnreadableError, openCsv } from '../../services/producer/csv-source';
 import { exitCodeFor, exitCodes } from '../../services/producer/exit-codes';
 
 const repo = path.join(__dirname, '..', '..');
@@ -52,11 +53,21 @@ describe('producer CLI exit codes', () => {
     assert.match(other.stderr, /header \[a, b\] matches no preset/);
   });
 
-  it('exits 3 for a file with no header row', () => {
+  it('exits 2 for an empty file (0 bytes, or nothing but blank lines, plain or gzip): no header, nothing to send (issue 15)', async () => {
     const file = path.join(dir, 'empty.csv');
     writeFileSync(file, '');
     const empty = produce(['--file', file]);
-    assert.equal(empty.status, exitCodes.input);
-    assert.match(empty.stderr, /empty: no header row/);
+    assert.equal(empty.status, exitCodes.config, empty.stderr);
+    assert.match(empty.stderr, /PRODUCER_FILE \S*empty\.csv is empty \(0 bytes\): no header row, nothing to send/);
+    assert.doesNotMatch(empty.stderr, /cannot be read from line/);
+    // The same error, so the same exit code, without a process each.
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['blank.csv', '\r\n\r\n\r\n', /PRODUCER_FILE \S*blank\.csv has no header row \(only blank lines\): nothing to send/],
+      ['empty.csv.gz', gzipSync(''), /PRODUCER_FILE \S*empty\.csv\.gz has no header row/],
+    ];
+    for (const [name, content, message] of cases) {
+      writeFileSync(path.join(dir, name), content);
+      await assert.rejects(openCsv(path.join(dir, name)), (e: unknown) => e instanceof ConfigError && message.test(e.message) && exitCodeFor(e) === exitCodes.config);
+    }
   });
 });

@@ -75,6 +75,42 @@ describe('REES46 preset', () => {
   });
 });
 
+describe('numbers, times and text out of range (issue 15)', () => {
+  it('rejects a number that overflows a double as bad_number, in every numeric field, instead of sending null', () => {
+    rejects(() => rees46.map(reesRow({ price: '1e400' }), 'x:2'), 'bad_number', /price "1e400" is out of range/);
+    rejects(() => rees46.map(reesRow({ price: '9'.repeat(400) }), 'x:2'), 'bad_number', /price "9{80}"… \(400 characters\) is out of range/);
+    rejects(() => retail.map(retailRow({ UnitPrice: '1e400' }), 'r:2'), 'bad_number', /UnitPrice "1e400" is out of range/);
+    rejects(() => retail.map(retailRow({ Quantity: '1e400' }), 'r:2'), 'bad_number', /Quantity "1e400" is out of range/);
+    const custom = compilePreset(['ts', 'sku', 'amount', 'n'], {
+      preset: 'custom', timeZone: 'UTC', mapping: { columns: { eventTime: 'ts', productId: 'sku', price: 'amount', quantity: 'n' }, timeFormat: 'epoch_ms', eventType: 'purchase' },
+    });
+    rejects(() => custom.map(['1570000000000', 'p', '1', '-1e400'], 'c:2'), 'bad_number', /n "-1e400" is out of range/);
+    rejects(() => custom.map(['9'.repeat(400), 'p', '1', '1'], 'c:2'), 'bad_time', /ts .* is not a time/);
+    rejects(() => custom.map(['9000000000000000', 'p', '1', '1'], 'c:2'), 'bad_time', /after the year 9999/);
+    assert.equal(custom.map(['1570000000000', 'p', '1e-400', '1'], 'c:2').price, 0);
+  });
+
+  it('rejects amounts the consumer cannot sum exactly in millionths', () => {
+    rejects(() => rees46.map(reesRow({ price: '1e12' }), 'x:2'), 'bad_number', /price 1000000000000 is above 1000000000/);
+    rejects(() => retail.map(retailRow({ UnitPrice: '1000000', Quantity: '80995' }), 'r:2'), 'bad_number', /UnitPrice 1000000 × Quantity 80995 = 80995000000 is above/);
+    assert.equal(retail.map(retailRow({ UnitPrice: '2.08', Quantity: '80995' }), 'r:2').quantity, 80995);
+  });
+
+  it('rejects a text field longer than any id as field_too_long, naming the column, and quotes long values cut', () => {
+    rejects(() => rees46.map(reesRow({ brand: 'b'.repeat(200_000) }), 'x:2'), 'field_too_long', /^brand has 200000 characters, more than 1000$/);
+    rejects(() => retail.map(retailRow({ CustomerID: '1'.repeat(5000) }), 'r:2'), 'field_too_long', /CustomerID/);
+    rejects(() => rees46.map(reesRow({ event_type: 'w'.repeat(300_000) }), 'x:2'), 'unknown_event_type', /event_type "w{80}"… \(300000 characters\)/);
+    assert.ok(rees46.map(reesRow({ brand: 'b'.repeat(1000) }), 'x:2').brand);
+  });
+
+  it('the consumer checks the same limits', () => {
+    const event = rees46.map(reesRow(), 'x:2');
+    assert.deepEqual(checkEvent({ ...event, price: 2e9 }), { ok: false, reason: 'price 2000000000 × quantity 1 is above 1000000000' });
+    assert.deepEqual(checkEvent({ ...event, brand: 'b'.repeat(1001) }), { ok: false, reason: 'brand is longer than 1000 characters' });
+    assert.equal(checkEvent({ ...event, eventTime: 9_000_000_000_000_000 }).ok, false);
+  });
+});
+
 describe('Online Retail preset', () => {
   it('maps a sale: quantity × unit price, invoice as session, the shop zone for the local time', () => {
     const event = retail.map(retailRow(), 'retail.csv:2');

@@ -2,16 +2,16 @@
 // (read = sent + rejected), exact line numbers, batching limits, a stop signal that loses nothing,
 // a refused batch that ends the run with the documented exit code, and pacing schedules.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
-import type { Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
+import type { Message, Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
 import pino from 'pino';
 import { readProducerConfig, type ProducerSettings } from '../../services/producer/config';
 import { CsvUnreadableError, isGzipFile, maxRecordBytes, openCsv } from '../../services/producer/csv-source';
-import { maxRawChars, type DeadLetterValue } from '../../services/producer/dead-letter';
+import { deadLetterMessage, maxErrorChars, maxRawChars, type DeadLetterValue } from '../../services/producer/dead-letter';
 import { writeGeneratedCsv } from '../../services/producer/generator';
 import { Pacer, type Clock } from '../../services/producer/pacer';
 import { formatBar, formatDuration, startProgress } from '../../services/producer/progress';
@@ -33,8 +33,12 @@ class FakeProducer {
   failOnBatch: number | undefined;
   skipPartitionOnce: number | undefined;
   onSend: (() => void) | undefined;
+  /** Refuses a batch holding a record larger than this (the broker's max.message.bytes with compression none). */
+  maxMessageBytes: number | undefined;
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
     this.onSend?.();
+    const tooLarge = (batch.topicMessages ?? []).flatMap((t) => t.messages).find((m) => messageBytes(m) > (this.maxMessageBytes ?? Infinity));
+    if (tooLarge) throw new Error(`MESSAGE_TOO_LARGE: a record of ${messageBytes(tooLarge)} bytes`);
     if (this.failOnBatch === this.batches.length) {
       this.failOnBatch = undefined;
       throw new Error('TOPIC_AUTHORIZATION_FAILED');
@@ -51,6 +55,12 @@ class FakeProducer {
   asProducer(): Producer {
     return this as unknown as Producer;
   }
+}
+
+/** A record's size as the broker counts it: key, value and headers in UTF-8 bytes. */
+function messageBytes(m: Message): number {
+  const bytes = (v: unknown) => (typeof v === 'string' ? Buffer.byteLength(v) : Buffer.isBuffer(v) ? v.length : 0);
+  return bytes(m.key) + bytes(m.value) + Object.entries(m.headers ?? {}).reduce((sum, [name, value]) => sum + name.length + bytes(value), 0);
 }
 
 function settings(file: string, extra: Record<string, string> = {}): ProducerSettings {
@@ -83,6 +93,17 @@ describe('CSV source', () => {
     const items = [];
     for await (const item of source.items) items.push(item);
     assert.equal(items.length, 1);
+  });
+
+  it('hands out a syntax item in file order even when the parser got ahead of the reader (issue 15)', async () => {
+    const file = path.join(dir, 'tail-quote.csv');
+    writeFileSync(file, `${header}\n${[1, 2, 3, 4, 5].map(good).join('\n')}\n2019-10-01 00:00:09 UTC,"unclosed,1`);
+    const source = await openCsv(file);
+    // A slow reader (a paced producer): the parser reaches the end of the file while records wait in its buffer.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const items = [];
+    for await (const item of source.items) items.push([item.kind, item.line]);
+    assert.deepEqual(items, [['record', 2], ['record', 3], ['record', 4], ['record', 5], ['record', 6], ['syntax', 7]]);
   });
 
   it('stops with the line number when a record outgrows the limit (an unclosed quote)', async () => {
@@ -128,6 +149,58 @@ describe('streamFile', () => {
     assert.deepEqual([report.sent, report.rejected], [1, 1]);
     const value = JSON.parse(String(fake.messages('ecommerce_dead_letter')[0]!.value)) as DeadLetterValue;
     assert.deepEqual([value.reason, value.raw, value.rawLength], ['column_count', huge.slice(0, maxRawChars), huge.length]);
+  });
+
+  it('bounds every dead letter whatever the bad field (value, error text, headers): one huge row never stops the file (issue 15)', async () => {
+    const file = path.join(dir, 'huge-fields.csv');
+    const digits = good(2).replace('2.50,', `${'1'.repeat(600_000)},`); // a valid number pattern that overflows
+    const noise = good(3).replace('3.50,', `${'\u0001€x'.repeat(100_000)},`); // 300,000 characters that grow as UTF-8 and JSON
+    writeFileSync(file, `${header}\n${good(1)}\n${digits}\n${noise}\n${good(4)}\n`);
+    for (const compression of ['none', 'gzip']) {
+      const fake = new FakeProducer();
+      fake.maxMessageBytes = 1_048_588; // Kafka's default message.max.bytes
+      const report = await streamFile({ settings: settings(file, { PRODUCER_COMPRESSION: compression }), producer: fake.asProducer(), partitionCount, logger });
+      assert.deepEqual([report.read, report.sent, report.rejected, report.failed, report.exitCode], [4, 2, 2, 0, exitCodes.ok], `${compression}: ${formatReport(report)}`);
+      assert.deepEqual(report.rejectedByReason, { bad_number: 2 });
+      const dead = fake.messages('ecommerce_dead_letter');
+      for (const m of dead) assert.ok(messageBytes(m) < 700_000, `a dead letter of ${messageBytes(m)} bytes`);
+      const values = dead.map((m) => JSON.parse(String(m.value)) as DeadLetterValue);
+      assert.deepEqual(values.map((v) => [v.line, v.rawLength, v.raw.length]), [[3, digits.length, maxRawChars], [4, noise.length, maxRawChars]]);
+      assert.match(values[0]!.error, /^price "1{80}"… \(600000 characters\) is out of range$/);
+      assert.ok(values.every((v, i) => v.error.length <= 1000 && dead[i]!.headers!.error === v.error));
+      assert.equal(report.deliveredThroughLine, 5);
+    }
+  });
+
+  it('a dead letter is bounded even when given an unbounded raw text and error', () => {
+    const m = deadLetterMessage({ origin: 'producer', file: 'f.csv', line: 7, raw: '\u0001'.repeat(900_000), reason: 'csv_syntax', error: `e${'x'.repeat(600_000)}`, preset: 'rees46' });
+    const value = JSON.parse(String(m.value)) as DeadLetterValue;
+    assert.deepEqual([value.raw.length, value.rawLength, value.error.length, m.headers!.error], [maxRawChars, 900_000, maxErrorChars, value.error]);
+    assert.ok(messageBytes(m) < 700_000);
+  });
+
+  it('reports rejections by reason as delivered: they add up to `rejected` even when Kafka refused a batch (issue 15)', async () => {
+    const file = path.join(dir, 'refused-reasons.csv');
+    await writeGeneratedCsv(file, { rows: 2000, seed: 9, malformedRate: 0.05 });
+    const fake = new FakeProducer();
+    fake.failOnBatch = 1;
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '500' }), producer: fake.asProducer(), partitionCount, logger });
+    assert.equal(report.exitCode, exitCodes.kafka);
+    const byReason = Object.values(report.rejectedByReason).reduce((a, b) => a + b, 0);
+    assert.equal(byReason, report.rejected);
+    assert.equal(report.rejected, fake.messages('ecommerce_dead_letter').length);
+    assert.equal(report.read, report.sent + report.rejected + report.failed);
+  });
+
+  it('counts batch bytes as UTF-8, so multi-byte rows never make a batch larger than its limit (issue 15)', async () => {
+    const file = path.join(dir, 'multibyte.csv');
+    const rows = Array.from({ length: 200 }, (_, i) => good(i).replace('"apple, inc"', '€'.repeat(300)));
+    writeFileSync(file, `${header}\n${rows.join('\n')}\n`);
+    const fake = new FakeProducer();
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_BYTES: '20000' }), producer: fake.asProducer(), partitionCount, logger });
+    assert.equal(report.sent, 200);
+    const sizes = fake.batches.map((b) => b.topicMessages!.flatMap((t) => t.messages).reduce((sum, m) => sum + messageBytes(m), 0));
+    assert.ok(sizes.every((bytes) => bytes <= 20_000), `batch sizes ${sizes.join(',')}`);
   });
 
   it('sends again what kafkajs silently left out of a batch, and nothing else', async () => {
@@ -249,6 +322,24 @@ describe('pacing', () => {
     assert.equal(clock.time - 1000, 1900);
     // Each wait is a full linger, so nothing sits in a half-filled batch while the producer sleeps.
     assert.equal(fake.batches.length, 20);
+  });
+
+  it('gives the same event ids, dead letters and "delivered through" paced or not, with an unclosed quote at the end (issue 15)', async () => {
+    const file = path.join(dir, 'paced-tail.csv');
+    await writeGeneratedCsv(file, { rows: 300, seed: 11, malformedRate: 0.02 });
+    appendFileSync(file, '2019-10-01 00:59:59 UTC,"view,1,2,a.b,c,1.00,u,s\n');
+    const run = async (extra: Record<string, string>) => {
+      const fake = new FakeProducer();
+      const report = await streamFile({ settings: settings(file, extra), producer: fake.asProducer(), partitionCount, logger });
+      const ids = fake.messages('ecommerce_topic').map((m) => (JSON.parse(String(m.value)) as { eventId: string }).eventId).sort();
+      const dead = fake.messages('ecommerce_dead_letter').map((m) => `${String(m.key)} ${String(m.headers!.reason)}`).sort();
+      return { ids, dead, through: report.deliveredThroughLine, reasons: report.rejectedByReason };
+    };
+    const unpaced = await run({});
+    const paced = await run({ PRODUCER_RATE: '500' });
+    assert.deepEqual(paced, unpaced);
+    assert.equal(unpaced.through, 302);
+    assert.ok(unpaced.dead.includes('paced-tail.csv:302 csv_syntax'), unpaced.dead.join('\n'));
   });
 
   it('never waits as fast as possible', () => {

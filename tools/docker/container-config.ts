@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { providerUpload, type ProviderUpload } from '../../infra/components/docker-container';
 import type { ContainerSpec } from '../../infra/render/container-spec';
+import { memorySwapMb } from '../../infra/render/docker-values';
 import { tarArchive } from './tar';
 
 export interface ContainerCreateBody {
@@ -22,6 +23,7 @@ export interface ContainerCreateBody {
     Mounts: { Type: 'volume'; Source: string; Target: string }[];
     RestartPolicy: { Name: string };
     Memory?: number;
+    MemorySwap?: number;
   };
   NetworkingConfig: { EndpointsConfig: Record<string, { Aliases: string[] }> };
 }
@@ -46,6 +48,7 @@ export function containerCreateBody(spec: ContainerSpec, network: string, labels
   if (spec.command) body.Cmd = spec.command;
   if (spec.user) body.User = spec.user;
   if (spec.memoryMb) body.HostConfig.Memory = spec.memoryMb * 1024 * 1024;
+  if (spec.memoryMb) body.HostConfig.MemorySwap = memorySwapMb(spec.memoryMb) * 1024 * 1024; // as the program sets it: no swap
   if (spec.healthcheck) {
     const h = spec.healthcheck;
     body.Healthcheck = {
