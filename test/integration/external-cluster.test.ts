@@ -47,12 +47,13 @@ const adminPassword = 'admin-password-of-the-existing-cluster';
 
 /** The cluster someone else runs: the stack's broker properties, with SCRAM-SHA-512 on the client listener for the scram mode. */
 async function existingCluster(mode: Mode, pki: TestPki): Promise<ExistingCluster> {
+  // Both clusters get a start budget for three JVMs on a loaded 2-core machine.
   const files = (nodeId: number): Record<string, string> => {
     const cert = pki.broker(nodeId);
     return { [keystoreFile]: `${cert.keyPem.trim()}\n${cert.certPem.trim()}\n`, [truststoreFile]: pki.ca.certPem };
   };
   if (mode === 'mtls') {
-    const tls = await startTlsCluster({ nodes: 3, pki });
+    const tls = await startTlsCluster({ nodes: 3, pki, startTimeoutMs: 240_000 });
     const admin = { brokers: tls.cluster.bootstrap(), ca: pki.ca.certPem, cert: tls.admin.certPem, key: tls.admin.keyPem };
     return { cluster: tls.cluster, admin, client: (c) => ({ ssl: { ca: [c.caCertPem], ...('certPem' in c ? { cert: c.certPem, key: c.keyPem } : {}), rejectUnauthorized: true } }) };
   }
@@ -72,7 +73,6 @@ async function existingCluster(mode: Mode, pki: TestPki): Promise<ExistingCluste
     // The cluster's admin user exists from the start, as on a managed service.
     formatArgs: ['--add-scram', `SCRAM-SHA-512=[name=admin,password=${adminPassword}]`],
     client: scram('admin', adminPassword),
-    // Three JVMs on a loaded 2-core machine.
     startTimeoutMs: 240_000,
   });
   const admin: AdminConnection = { brokers: cluster.bootstrap(), ca: pki.ca.certPem, sasl: { mechanism: 'scram-sha-512', username: 'admin', password: adminPassword } };
