@@ -49,6 +49,7 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
     clusterId: generated.clusterId,
     caCertPem: pki.caCertPem,
     brokers: pki.brokers,
+    admin,
   });
 
   // After the whole (rolling) replacement of the brokers: a Kafka upgrade raises the metadata
@@ -66,7 +67,7 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
     topics: config.topics,
     bindings: aclBindings(config.aclRules, topicNames),
     connection: pulumi.all([kafka.externalBootstrap, pki.caCertPem, admin.certPem, admin.keyPem]).apply(([brokers, ca, cert, key]) => ({ brokers, ca, cert, key })),
-  }, { dependsOn: kafka.containers });
+  }, { dependsOn: kafka.gates });
 
   new Services('services', {
     namePrefix: prefix,

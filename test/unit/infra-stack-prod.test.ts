@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { isSecretInput, reveal } from '../support/secret-inputs';
+<<<<<<< HEAD
 import { aclLines, assertUploadsNeedNoHostLookup, assertNoPlaintextSecrets, container, containerNames, expectedAcls, types, upload } from '../support/stack-assertions';
+=======
+import { aclLines, assertNoPlaintextSecrets, container, containerNames, expectedAcls, gateChain, resource, types, upload } from '../support/stack-assertions';
+>>>>>>> 25b1b11 (Rolling brokers: a roll gate per broker (waits until the replaced broker answers, is registered and every partition is fully replicated); broker n+1 depends on gate n; the mocks record dependencies and show the chain)
 import { buildStackUnderMocks, ofType, settled, type MockedStack } from '../support/stack-under-mocks';
 
 describe('infra stack (prod, under mocks)', () => {
@@ -60,6 +64,27 @@ describe('infra stack (prod, under mocks)', () => {
       assert.match(properties, /^super\.users=User:kafka-1;User:kafka-2;User:kafka-3;User:admin$/m);
       assert.match(properties, /^min\.insync\.replicas=2$/m);
       assert.match(properties, /^offsets\.topic\.replication\.factor=3$/m);
+    }
+  });
+
+  it('rolls the brokers one at a time: node n+1 waits for the gate of node n, which follows node n\'s container', () => {
+    assert.deepEqual(gateChain(stack), [
+      ['kafka-1-rolled', 1, 'kafka-1-id', false],
+      ['kafka-2-rolled', 2, 'kafka-2-id', false],
+      ['kafka-3-rolled', 3, 'kafka-3-id', true],
+    ]);
+    for (const id of [1, 2, 3]) {
+      const gate = resource(stack, types.gate, `kafka-${id}-rolled`);
+      assert.deepEqual(gate.propertyDependencies.containerId, [`kafka-${id}`], 'the gate\'s input is that node\'s container id');
+      assert.deepEqual(gate.inputs.nodeIds, [1, 2, 3]);
+      assert.equal(gate.inputs.address, `127.0.0.1:${29091 + id}`);
+      assert.equal(gate.inputs.timeoutSeconds, 300);
+      assert.ok(isSecretInput(gate.inputs.connection), 'the admin connection carries a key');
+      const gatesWaitedFor = resource(stack, types.container, `kafka-${id}`).dependencies.filter((d) => d.endsWith('-rolled'));
+      assert.deepEqual(gatesWaitedFor, id === 1 ? [] : [`kafka-${id - 1}-rolled`], `kafka-${id} waits for the gate before it, and no other`);
+    }
+    for (const topic of ofType(stack.resources, types.topic)) {
+      assert.ok(topic.dependencies.includes('kafka-3-rolled'), `${topic.name} waits for the whole cluster`);
     }
   });
 
