@@ -1,6 +1,8 @@
 // Runs a replacement plan (replacement-plan.ts) the way the engine schedules it: every step starts
 // as soon as the steps it comes after have finished, independent steps at the same time. What a
 // step does is the caller's: on the Docker engine a replace is stop, remove, create, start.
+import type { ContainerSpec } from '../../infra/render/container-spec';
+import type { ContainerRun } from './container-run';
 import type { PlanStep } from './replacement-plan';
 
 export interface ReplayActions {
@@ -40,4 +42,17 @@ export async function replayPlan(plan: PlanStep[], actions: ReplayActions): Prom
   await Promise.allSettled(finished.values());
   if (failed) throw failed;
   return timings;
+}
+
+/**
+ * A docker.Container replaced as the docker provider does it, delete-before-replace: stopped with
+ * the program's grace period (`stopTimeout`: Kafka's controlled shutdown, the consumer's abort),
+ * removed (named volumes stay), created from the new spec, started. Like the program's containers
+ * with `wait: false`, it does not wait for the healthcheck: what must wait is a gate's job.
+ */
+export async function replaceContainer(run: ContainerRun, spec: ContainerSpec, network: string, graceSeconds = 60): Promise<void> {
+  await run.stop(spec.name, graceSeconds);
+  await run.remove(spec.name);
+  await run.create(spec, network);
+  await run.start(spec.name, { wait: false });
 }
