@@ -63,10 +63,12 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
   }, { dependsOn: [kafka] });
 
   const topicNames = Object.fromEntries(config.topics.map((t) => [t.role, t.name])) as Record<TopicRole, string>;
+  const adminConnection = pulumi.secret(pulumi.all([kafka.externalBootstrap, pki.caCertPem, admin.certPem, admin.keyPem])
+    .apply(([brokers, ca, cert, key]) => ({ brokers, ca, cert, key })));
   const topicsAndAcls = new TopicsAndAcls('topics-and-acls', {
     topics: config.topics,
     bindings: aclBindings(config.aclRules, topicNames),
-    connection: pulumi.all([kafka.externalBootstrap, pki.caCertPem, admin.certPem, admin.keyPem]).apply(([brokers, ca, cert, key]) => ({ brokers, ca, cert, key })),
+    connection: adminConnection,
   }, { dependsOn: kafka.gates });
 
   new Services('services', {
@@ -78,6 +80,7 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
     caCertPem: pki.caCertPem,
     producer: pki.clients.producer!,
     consumer: pki.clients.consumer!,
+    adminConnection,
   }, { dependsOn: [topicsAndAcls] });
 
   const monitoring = new Monitoring('monitoring', {

@@ -120,7 +120,9 @@ const wait = (p: RollGateProps): Promise<void> =>
 const changed = (olds: RollGateProps, news: RollGateProps): boolean =>
   olds.containerId !== news.containerId || olds.nodeId !== news.nodeId || olds.address !== news.address
   || olds.timeoutSeconds !== news.timeoutSeconds || olds.waitOnCreate !== news.waitOnCreate
-  || JSON.stringify(olds.nodeIds) !== JSON.stringify(news.nodeIds) || JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+  || JSON.stringify(olds.nodeIds) !== JSON.stringify(news.nodeIds)
+  || JSON.stringify([olds.connection.brokers, olds.connection.ca, olds.connection.cert, olds.connection.key])
+    !== JSON.stringify([news.connection.brokers, news.connection.ca, news.connection.cert, news.connection.key]);
 
 export const rollGateProvider: pulumi.dynamic.ResourceProvider<RollGateProps, RollGateProps> = {
   async create(inputs) {

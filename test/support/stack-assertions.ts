@@ -17,6 +17,7 @@ export const types = {
   topic: 'pulumi-nodejs:dynamic/kafka:Topic',
   acl: 'pulumi-nodejs:dynamic/kafka:Acl',
   gate: 'pulumi-nodejs:dynamic/kafka:BrokerRollGate',
+  consumerGate: 'pulumi-nodejs:dynamic/kafka:ConsumerRollGate',
   password: 'random:index/randomPassword:RandomPassword',
 } as const;
 

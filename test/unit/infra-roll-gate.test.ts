@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { rollGateProvider, type RollGateProps } from '../../infra/kafka-admin/broker-roll-gate';
+import { consumerRollGateProvider, type ConsumerRollGateProps } from '../../infra/kafka-admin/consumer-roll-gate';
+import { groupProblems, lagOf, type GroupView } from '../../infra/kafka-admin/group-progress';
 import { describeGaps, isWhole, replicationGaps, type PartitionView } from '../../infra/kafka-admin/replication-gaps';
 
 const full = (topic: string, partition: number, replicas = [1, 2, 3]): PartitionView => ({ topic, partition, leader: replicas[0]!, replicas, isr: [...replicas] });
@@ -66,5 +68,48 @@ describe('broker roll gate: the provider', () => {
 
   it('create does not wait unless asked (the first up starts the nodes together)', async () => {
     assert.deepEqual(await rollGateProvider.create(props), { id: 'broker-1', outs: props });
+  });
+});
+
+describe('consumer roll gate: group progress', () => {
+  const group = (over: Partial<GroupView> = {}, committed = [10, 20, 30], end = [50, 50, 50]): GroupView => ({
+    groupId: 'ecommerce-consumer', state: 'Stable', members: 2,
+    partitions: committed.map((c, partition) => ({ topic: 'raw', partition, committed: c, end: end[partition]! })),
+    ...over,
+  });
+
+  it('stable, every replica a member, offsets committed since the first look: settled', () => {
+    assert.equal(lagOf(group()), 40 + 30 + 20);
+    assert.deepEqual(groupProblems(group(), group({}, [15, 20, 30]), 2), []);
+  });
+
+  it('a rebalance in progress or a missing member keeps the gate shut, and says so', () => {
+    assert.deepEqual(groupProblems(group(), group({ state: 'PreparingRebalance', members: 1 }, [15, 20, 30]), 2), [
+      'group ecommerce-consumer is PreparingRebalance',
+      'group ecommerce-consumer has 1 of 2 members',
+    ]);
+  });
+
+  it('a lag that is not draining (nothing committed since the replacement) keeps it shut', () => {
+    assert.deepEqual(groupProblems(group(), group(), 2), ['group ecommerce-consumer has a lag of 90 and committed nothing since the replica was replaced']);
+  });
+
+  it('nothing to read but commit markers (one record per partition at most) is drained, without a new commit', () => {
+    assert.deepEqual(groupProblems(group({}, [49, 50, 49]), group({}, [49, 50, 49]), 2), []);
+    assert.deepEqual(groupProblems(group({}, [-1, -1, -1], [0, 0, 0]), group({}, [-1, -1, -1], [0, 0, 0]), 2), [], 'an empty topic');
+  });
+});
+
+describe('consumer roll gate: the provider', () => {
+  const props: ConsumerRollGateProps = {
+    replica: 'services-consumer-1', containerId: 'c1', members: 2, timeoutSeconds: 10,
+    groups: [{ groupId: 'ecommerce-consumer', topic: 'raw' }],
+    connection: { brokers: ['127.0.0.1:1'], ca: 'CA', cert: 'CERT', key: 'KEY' },
+  };
+
+  it('a replaced replica is an update; the first up does not wait', async () => {
+    assert.deepEqual(await consumerRollGateProvider.diff!('r', props, { ...props, containerId: 'c2' }), { changes: true, replaces: [] });
+    assert.deepEqual(await consumerRollGateProvider.diff!('r', props, { ...props, groups: [...props.groups] }), { changes: false, replaces: [] });
+    assert.deepEqual(await consumerRollGateProvider.create(props), { id: 'services-consumer-1', outs: props });
   });
 });

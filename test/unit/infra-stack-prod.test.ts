@@ -88,6 +88,25 @@ describe('infra stack (prod, under mocks)', () => {
     }
   });
 
+  it('rolls the two consumer replicas one at a time: replica 2 waits for the gate of replica 1 (both groups stable, lag draining)', () => {
+    const gates = ofType(stack.resources, types.consumerGate).sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(gates.map((g) => [g.name, g.inputs.containerId, g.inputs.members]), [
+      ['services-consumer-1-rolled', 'services-consumer-1-id', 2],
+      ['services-consumer-2-rolled', 'services-consumer-2-id', 2],
+    ]);
+    for (const gate of gates) {
+      assert.deepEqual(gate.propertyDependencies.containerId, [gate.name.replace(/-rolled$/, '')]);
+      assert.deepEqual(gate.inputs.groups, [
+        { groupId: 'ecommerce-consumer', topic: 'ecommerce_topic' },
+        { groupId: 'ecommerce-consumer-windows', topic: 'ecommerce_consumer_repartition' },
+      ]);
+      assert.ok(isSecretInput(gate.inputs.connection));
+    }
+    const waitsFor = (replica: number): string[] => resource(stack, types.container, `services-consumer-${replica}`).dependencies.filter((d) => d.endsWith('-rolled'));
+    assert.deepEqual(waitsFor(1), []);
+    assert.deepEqual(waitsFor(2), ['services-consumer-1-rolled']);
+  });
+
   it('topics are replicated three times with min.insync.replicas=2 and the stack\'s partitions and retention', () => {
     const topics = Object.fromEntries(ofType(stack.resources, types.topic).map((t) => [t.inputs.name as string, t.inputs]));
     assert.equal(topics.ecommerce_topic?.partitions, 12);
