@@ -44,7 +44,7 @@ export async function waitUntilGroupsSettled(connection: AdminConnection, replic
   const deadline = Date.now() + wait.timeoutMs;
   const admin = kafkaFor(connection, { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 }).admin();
   const first = new Map<string, GroupView>();
-  let problems: string[] = ['no poll completed'];
+  let problems: string[];
   await admin.connect();
   try {
     for (;;) {
