@@ -41,7 +41,8 @@ describe('a rolling update of the prod stack\'s brokers on the Docker engine', (
 
   before(async () => {
     images = buildLocalImages();
-    run = await ContainerRun.begin();
+    // A loaded machine starts three JVMs slowly: a generous readiness budget (a budget, not a sleep).
+    run = await ContainerRun.begin({ readyTimeoutMs: 600_000 });
     let raw = withCiImages(readStackFile('prod'));
     raw = override(raw, 'producer', 'dataset', { generate: { rows, seed: 17 } });
     raw = override(raw, 'producer', 'rate', eventsPerSecond);
