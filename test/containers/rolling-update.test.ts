@@ -99,9 +99,9 @@ describe('a rolling update of the prod stack\'s brokers on the Docker engine', (
     const plan = replacementPlan(resources);
     assert.deepEqual(planWaves(plan), [[names[0], engine.prometheusSpec().name], ['gate-1'], [names[1]], ['gate-2'], [names[2]], ['gate-3']]);
 
+    const atStart = await rawCount(admin, engine.topicNames.raw);
     const probe = startProbe();
     const sampler = startSampler(names);
-    const atStart = await rawCount(admin, engine.topicNames.raw);
     const started = Date.now();
     let timings: StepTiming[];
     try {
@@ -142,7 +142,7 @@ describe('a rolling update of the prod stack\'s brokers on the Docker engine', (
     const producer = engine.hostKafka('admin').producer({ idempotent: true, retry: producerRetry });
     const state = { sent: 0, slowestMs: 0, refused: [] as string[], running: true };
     const loop = (async () => {
-      await producer.connect();
+      await producer.connect().catch((error: Error) => state.refused.push(`connect: ${error.message}`));
       while (state.running) {
         const at = Date.now();
         try {
