@@ -3,11 +3,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { isSecretInput, reveal } from '../support/secret-inputs';
-<<<<<<< HEAD
-import { aclLines, assertUploadsNeedNoHostLookup, assertNoPlaintextSecrets, container, containerNames, expectedAcls, types, upload } from '../support/stack-assertions';
-=======
-import { aclLines, assertNoPlaintextSecrets, container, containerNames, expectedAcls, gateChain, resource, types, upload } from '../support/stack-assertions';
->>>>>>> 25b1b11 (Rolling brokers: a roll gate per broker (waits until the replaced broker answers, is registered and every partition is fully replicated); broker n+1 depends on gate n; the mocks record dependencies and show the chain)
+import { aclLines, assertUploadsNeedNoHostLookup, assertNoPlaintextSecrets, container, containerNames, expectedAcls, gateChain, resource, types, upload } from '../support/stack-assertions';
 import { buildStackUnderMocks, ofType, settled, type MockedStack } from '../support/stack-under-mocks';
 
 describe('infra stack (prod, under mocks)', () => {
