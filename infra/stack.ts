@@ -49,6 +49,7 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
     clusterId: generated.clusterId,
     caCertPem: pki.caCertPem,
     brokers: pki.brokers,
+    admin,
   });
 
   // After the whole (rolling) replacement of the brokers: a Kafka upgrade raises the metadata
@@ -62,11 +63,13 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
   }, { dependsOn: [kafka] });
 
   const topicNames = Object.fromEntries(config.topics.map((t) => [t.role, t.name])) as Record<TopicRole, string>;
+  const adminConnection = pulumi.secret(pulumi.all([kafka.externalBootstrap, pki.caCertPem, admin.certPem, admin.keyPem])
+    .apply(([brokers, ca, cert, key]) => ({ brokers, ca, cert, key })));
   const topicsAndAcls = new TopicsAndAcls('topics-and-acls', {
     topics: config.topics,
     bindings: aclBindings(config.aclRules, topicNames),
-    connection: pulumi.all([kafka.externalBootstrap, pki.caCertPem, admin.certPem, admin.keyPem]).apply(([brokers, ca, cert, key]) => ({ brokers, ca, cert, key })),
-  }, { dependsOn: kafka.containers });
+    connection: adminConnection,
+  }, { dependsOn: kafka.gates });
 
   new Services('services', {
     namePrefix: prefix,
@@ -77,6 +80,7 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
     caCertPem: pki.caCertPem,
     producer: pki.clients.producer!,
     consumer: pki.clients.consumer!,
+    adminConnection,
   }, { dependsOn: [topicsAndAcls] });
 
   const monitoring = new Monitoring('monitoring', {

@@ -1,6 +1,6 @@
 // How the program's topic and ACL resources reach the cluster: the kafkajs admin client over the
 // EXTERNAL listener, authenticated with the admin certificate (a super user).
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type RetryOptions } from 'kafkajs';
 
 export interface AdminConnection {
   brokers: string[];
@@ -10,7 +10,8 @@ export interface AdminConnection {
   key: string;
 }
 
-export function kafkaFor(connection: AdminConnection): Kafka {
+/** `retry` replaces the default for callers that poll and prefer a quick failure to a long retry. */
+export function kafkaFor(connection: AdminConnection, retry?: RetryOptions): Kafka {
   return new Kafka({
     clientId: 'pulumi-ecommerce-pipeline',
     brokers: connection.brokers,
@@ -19,12 +20,12 @@ export function kafkaFor(connection: AdminConnection): Kafka {
     connectionTimeout: 10_000,
     requestTimeout: 30_000,
     // A broker that was just started may need a moment before it answers.
-    retry: { initialRetryTime: 500, retries: 10, maxRetryTime: 10_000 },
+    retry: retry ?? { initialRetryTime: 500, retries: 10, maxRetryTime: 10_000 },
   });
 }
 
-export async function withAdmin<T>(connection: AdminConnection, body: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafkaFor(connection).admin();
+export async function withAdmin<T>(connection: AdminConnection, body: (admin: Admin) => Promise<T>, retry?: RetryOptions): Promise<T> {
+  const admin = kafkaFor(connection, retry).admin();
   await admin.connect();
   try {
     return await body(admin);
