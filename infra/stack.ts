@@ -79,7 +79,7 @@ export function buildStack(config: StackConfig, secrets: StackSecrets = {}): Sta
     return { ...outputs, serviceCredentials, grafanaUrl: pulumi.output(''), prometheusUrl: pulumi.output('') };
   }
   return { ...outputs, ...workers(config, generated, network!, {
-    topicNames: topicsAndAcls.topicNames, credentials: cluster.services, bootstrap: cluster.serviceBootstrap,
+    topicNames: topicsAndAcls.topicNames, credentials: cluster.services, bootstrap: cluster.serviceBootstrap, adminConnection: cluster.admin,
   }, [topicsAndAcls]) };
 }
 
@@ -99,6 +99,7 @@ function bundledCluster(config: StackConfig, generated: GeneratedSecrets, networ
     clusterId: generated.clusterId,
     caCertPem: pki.caCertPem,
     brokers: pki.brokers,
+    admin,
   });
   // After the whole (rolling) replacement of the brokers: a Kafka upgrade raises the metadata
   // version only once every broker runs the new release.
@@ -113,10 +114,10 @@ function bundledCluster(config: StackConfig, generated: GeneratedSecrets, networ
     .apply(([caCertPem, certPem, keyPem]): ClientCredentials => ({ caCertPem, certPem, keyPem })));
   return {
     bootstrapServers: kafka.externalBootstrap,
-    admin: pulumi.all([kafka.externalBootstrap, pki.caCertPem, admin.certPem, admin.keyPem]).apply(([brokers, ca, cert, key]) => ({ brokers, ca, cert, key })),
+    admin: pulumi.secret(pulumi.all([kafka.externalBootstrap, pki.caCertPem, admin.certPem, admin.keyPem]).apply(([brokers, ca, cert, key]) => ({ brokers, ca, cert, key }))),
     services: { producer: tlsOf('producer'), consumer: tlsOf('consumer') },
     principals: {},
-    ready: kafka.containers,
+    ready: kafka.gates,
     adminBundle: pulumi.secret(pulumi.all([kafka.externalBootstrap, pki.caCertPem, admin.certPem, admin.keyPem, generated.bundlePassword])
       .apply(([bootstrap, caCertPem, certPem, keyPem, password]) => ({ bootstrapServers: bootstrap.join(','), caCertPem, certPem, keyPem, password }))),
   };
@@ -159,6 +160,8 @@ interface WorkerInputs {
   topicNames: pulumi.Output<Record<TopicRole, string>>;
   credentials: Record<'producer' | 'consumer', pulumi.Output<ClientCredentials>>;
   bootstrap?: pulumi.Output<string>;
+  /** For the consumer roll gates; a workers stack holds no admin identity and rolls without them. */
+  adminConnection?: pulumi.Output<AdminConnection>;
 }
 
 /** The producer, the consumer replicas and their monitoring. */
@@ -172,6 +175,7 @@ function workers(config: StackConfig, generated: GeneratedSecrets, network: dock
     producer: kafka.credentials.producer,
     consumer: kafka.credentials.consumer,
     ...(kafka.bootstrap ? { bootstrap: kafka.bootstrap } : {}),
+    ...(kafka.adminConnection ? { adminConnection: kafka.adminConnection } : {}),
   }, { dependsOn: after });
 
   const monitoring = new Monitoring('monitoring', {

@@ -42,6 +42,8 @@ export interface KafkaSettings {
   minInsyncReplicas: number;
   /** Replication of Kafka's own topics (__consumer_offsets, __transaction_state). */
   internalReplicationFactor: number;
+  /** How long a rolling restart waits for a restarted broker to rejoin and catch up, before it stops with an error. */
+  rollTimeoutSeconds: number;
 }
 
 export interface TopicSettings {
@@ -168,7 +170,7 @@ function checkPorts(kafka: KafkaSettings, monitoring: MonitoringSettings, key: (
 
 const kafkaKeys = [
   'version', 'image', 'brokers', 'heapMb', 'memoryMb', 'controllerTls', 'bindAddress', 'externalHost', 'externalPortBase', 'minInsyncReplicas',
-  'metadataVersion', 'mode', 'external',
+  'metadataVersion', 'rollTimeoutSeconds', 'mode', 'external',
 ] as const;
 
 function readKafka(r: ConfigReader, defaults: Defaults, namePrefix: string): KafkaSettings {
@@ -206,6 +208,7 @@ function readKafka(r: ConfigReader, defaults: Defaults, namePrefix: string): Kaf
     externalPortBase: r.int('externalPortBase', 19092, { min: 1024, max: 65535 - brokers }),
     minInsyncReplicas,
     internalReplicationFactor: replication,
+    rollTimeoutSeconds: r.int('rollTimeoutSeconds', 300, { min: 10, max: 86400 }),
   };
 }
 

@@ -1,7 +1,7 @@
 // How the program's topic, ACL and user resources reach the cluster: the kafkajs admin client over
 // TLS, as the cluster's admin identity (a super user): the admin certificate (the bundled cluster,
 // or an external one with mutual TLS), or a SCRAM-SHA-512 user over TLS (an external cluster).
-import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig, type RetryOptions } from 'kafkajs';
 
 export interface ScramCredentials {
   mechanism: 'scram-sha-512';
@@ -30,7 +30,8 @@ export function securityOf(connection: AdminConnection): Pick<KafkaConfig, 'ssl'
   return { ssl: { ca: [connection.ca], cert: connection.cert, key: connection.key, rejectUnauthorized: true } };
 }
 
-export function kafkaFor(connection: AdminConnection): Kafka {
+/** `retry` replaces the default for callers that poll and prefer a quick failure to a long retry. */
+export function kafkaFor(connection: AdminConnection, retry?: RetryOptions): Kafka {
   return new Kafka({
     clientId: 'pulumi-ecommerce-pipeline',
     brokers: connection.brokers,
@@ -39,12 +40,12 @@ export function kafkaFor(connection: AdminConnection): Kafka {
     connectionTimeout: 10_000,
     requestTimeout: 30_000,
     // A broker that was just started may need a moment before it answers.
-    retry: { initialRetryTime: 500, retries: 10, maxRetryTime: 10_000 },
+    retry: retry ?? { initialRetryTime: 500, retries: 10, maxRetryTime: 10_000 },
   });
 }
 
-export async function withAdmin<T>(connection: AdminConnection, body: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafkaFor(connection).admin();
+export async function withAdmin<T>(connection: AdminConnection, body: (admin: Admin) => Promise<T>, retry?: RetryOptions): Promise<T> {
+  const admin = kafkaFor(connection, retry).admin();
   await admin.connect();
   try {
     return await body(admin);

@@ -16,6 +16,8 @@ export const types = {
   csr: 'tls:index/certRequest:CertRequest',
   topic: 'pulumi-nodejs:dynamic/kafka:Topic',
   acl: 'pulumi-nodejs:dynamic/kafka:Acl',
+  gate: 'pulumi-nodejs:dynamic/kafka:BrokerRollGate',
+  consumerGate: 'pulumi-nodejs:dynamic/kafka:ConsumerRollGate',
   password: 'random:index/randomPassword:RandomPassword',
 } as const;
 
@@ -27,6 +29,19 @@ export function container(stack: MockedStack, suffix: string): RecordedResource 
   const found = ofType(stack.resources, types.container).find((c) => String(reveal(c.inputs.name)).endsWith(`-${suffix}`));
   assert.ok(found, `no container named *-${suffix}`);
   return found;
+}
+
+export function resource(stack: MockedStack, type: string, name: string): RecordedResource {
+  const found = stack.resources.find((r) => r.type === type && r.name === name);
+  assert.ok(found, `no ${type} named ${name}`);
+  return found;
+}
+
+/** The broker roll gates in node order, as [name, nodeId, containerId, waitOnCreate]. */
+export function gateChain(stack: MockedStack): [string, unknown, unknown, unknown][] {
+  return ofType(stack.resources, types.gate)
+    .sort((a, b) => Number(a.inputs.nodeId) - Number(b.inputs.nodeId))
+    .map((g) => [g.name, g.inputs.nodeId, g.inputs.containerId, g.inputs.waitOnCreate]);
 }
 
 export interface Upload {

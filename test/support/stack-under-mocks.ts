@@ -14,6 +14,32 @@ export interface RecordedResource {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** Names of the resources the engine would wait for before this one: dependsOn and every input's. */
+  dependencies: string[];
+  /** Per input property, the names of the resources its value came from. */
+  propertyDependencies: Record<string, string[]>;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(each: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+}
+interface MockMonitor { registerResource(req: RegisterRequest, callback: unknown): Promise<void> }
+
+const urnName = (urn: string): string => urn.slice(urn.lastIndexOf('::') + 2);
+
+/** The mocks' newResource does not see dependencies; the monitor's registration request does. */
+function recordDependencies(into: Map<string, Pick<RecordedResource, 'dependencies' | 'propertyDependencies'>>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => (propertyDependencies[key] = deps.getUrnsList().map(urnName)));
+    into.set(`${req.getType()}::${req.getName()}`, { dependencies: req.getDependenciesList().map(urnName), propertyDependencies });
+    return register(req, callback);
+  };
 }
 
 const project = 'ecommerce-pipeline';
@@ -69,10 +95,12 @@ export async function buildStackUnderMocks(
   references: Record<string, { outputs: Record<string, unknown>; secretOutputNames?: string[] }> = {},
 ): Promise<MockedStack> {
   const resources: RecordedResource[] = [];
+  const dependencies = new Map<string, Pick<RecordedResource, 'dependencies' | 'propertyDependencies'>>();
   await pulumi.runtime.setMocks({
     newResource: (args) => {
       const inputs = args.inputs as Record<string, unknown>;
-      resources.push({ type: args.type, name: args.name, inputs });
+      const recorded = dependencies.get(`${args.type}::${args.name}`) ?? { dependencies: [], propertyDependencies: {} };
+      resources.push({ type: args.type, name: args.name, inputs, ...recorded });
       if (args.type === 'pulumi:pulumi:StackReference') {
         const reference = references[String(inputs.name)];
         if (!reference) throw new Error(`no mocked outputs for the stack reference ${String(inputs.name)}`);
@@ -82,6 +110,7 @@ export async function buildStackUnderMocks(
     },
     call: (args) => args.inputs as Record<string, unknown>,
   }, project, stack, false);
+  recordDependencies(dependencies);
   const plain = Object.entries(raw).map(([key, value]): [string, string] => [`${project}:${key}`, JSON.stringify(value)]);
   const secret = Object.entries(secrets).map(([key, value]): [string, string] => [`${project}:${key}`, value]);
   pulumi.runtime.setAllConfig(Object.fromEntries([...plain, ...secret]), secret.map(([key]) => key));

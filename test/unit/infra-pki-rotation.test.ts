@@ -51,7 +51,7 @@ describe('the Pki component in each phase (under mocks)', () => {
   before(async () => {
     await pulumi.runtime.setMocks({
       newResource: (args) => {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown>, dependencies: [], propertyDependencies: {} });
         const certPem = args.type.startsWith('tls:index/') && args.type.endsWith('Cert') ? { certPem: fakePem('CERTIFICATE', args.name) } : {};
         const keys = args.type === 'tls:index/privateKey:PrivateKey' ? { privateKeyPem: fakePem('EC PRIVATE KEY', args.name), privateKeyPemPkcs8: fakePem('PRIVATE KEY', args.name) } : {};
         return { id: `${args.name}-id`, state: { ...(args.inputs as Record<string, unknown>), certRequestPem: 'csr', ...certPem, ...keys } };

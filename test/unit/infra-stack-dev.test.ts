@@ -6,7 +6,7 @@ import { readConsumerConfig } from '../../services/consumer/config';
 import { readProducerConfig } from '../../services/producer/config';
 import { isSecretInput, reveal } from '../support/secret-inputs';
 import {
-  aclLines, assertNoPlaintextSecrets, assertUploadsNeedNoHostLookup, container, containerNames, env, expectedAcls, types, upload,
+  aclLines, assertNoPlaintextSecrets, assertUploadsNeedNoHostLookup, container, containerNames, env, expectedAcls, gateChain, resource, types, upload,
 } from '../support/stack-assertions';
 import { buildStackUnderMocks, ofType, settled, type MockedStack } from '../support/stack-under-mocks';
 
@@ -38,6 +38,13 @@ describe('infra stack (dev, under mocks)', () => {
 
   it('uploads carry no owner or group (no copyUIDGID, no host passwd lookup); 0640 files are read through group 0', () => {
     assertUploadsNeedNoHostLookup(stack);
+  });
+
+  it('one node, one gate: it waits on create for the node, and topics wait for it', () => {
+    assert.deepEqual(gateChain(stack), [['kafka-1-rolled', 1, 'kafka-1-id', true]]);
+    assert.deepEqual(resource(stack, types.gate, 'kafka-1-rolled').propertyDependencies.containerId, ['kafka-1']);
+    assert.deepEqual(resource(stack, types.container, 'kafka-1').dependencies.filter((d) => d.endsWith('-rolled')), []);
+    for (const topic of ofType(stack.resources, types.topic)) assert.ok(topic.dependencies.includes('kafka-1-rolled'), topic.name);
   });
 
   it('the ACLs are exactly the least-privilege table', () => {

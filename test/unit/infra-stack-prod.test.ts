@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { isSecretInput, reveal } from '../support/secret-inputs';
-import { aclLines, assertUploadsNeedNoHostLookup, assertNoPlaintextSecrets, container, containerNames, expectedAcls, types, upload } from '../support/stack-assertions';
+import { aclLines, assertUploadsNeedNoHostLookup, assertNoPlaintextSecrets, container, containerNames, expectedAcls, gateChain, resource, types, upload } from '../support/stack-assertions';
 import { buildStackUnderMocks, ofType, settled, type MockedStack } from '../support/stack-under-mocks';
 
 describe('infra stack (prod, under mocks)', () => {
@@ -61,6 +61,46 @@ describe('infra stack (prod, under mocks)', () => {
       assert.match(properties, /^min\.insync\.replicas=2$/m);
       assert.match(properties, /^offsets\.topic\.replication\.factor=3$/m);
     }
+  });
+
+  it('rolls the brokers one at a time: node n+1 waits for the gate of node n, which follows node n\'s container', () => {
+    assert.deepEqual(gateChain(stack), [
+      ['kafka-1-rolled', 1, 'kafka-1-id', false],
+      ['kafka-2-rolled', 2, 'kafka-2-id', false],
+      ['kafka-3-rolled', 3, 'kafka-3-id', true],
+    ]);
+    for (const id of [1, 2, 3]) {
+      const gate = resource(stack, types.gate, `kafka-${id}-rolled`);
+      assert.deepEqual(gate.propertyDependencies.containerId, [`kafka-${id}`], 'the gate\'s input is that node\'s container id');
+      assert.deepEqual(gate.inputs.nodeIds, [1, 2, 3]);
+      assert.equal(gate.inputs.address, `127.0.0.1:${29091 + id}`);
+      assert.equal(gate.inputs.timeoutSeconds, 300);
+      assert.ok(isSecretInput(gate.inputs.connection), 'the admin connection carries a key');
+      const gatesWaitedFor = resource(stack, types.container, `kafka-${id}`).dependencies.filter((d) => d.endsWith('-rolled'));
+      assert.deepEqual(gatesWaitedFor, id === 1 ? [] : [`kafka-${id - 1}-rolled`], `kafka-${id} waits for the gate before it, and no other`);
+    }
+    for (const topic of ofType(stack.resources, types.topic)) {
+      assert.ok(topic.dependencies.includes('kafka-3-rolled'), `${topic.name} waits for the whole cluster`);
+    }
+  });
+
+  it('rolls the two consumer replicas one at a time: replica 2 waits for the gate of replica 1 (both groups stable, lag draining)', () => {
+    const gates = ofType(stack.resources, types.consumerGate).sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(gates.map((g) => [g.name, g.inputs.containerId, g.inputs.members]), [
+      ['services-consumer-1-rolled', 'services-consumer-1-id', 2],
+      ['services-consumer-2-rolled', 'services-consumer-2-id', 2],
+    ]);
+    for (const gate of gates) {
+      assert.deepEqual(gate.propertyDependencies.containerId, [gate.name.replace(/-rolled$/, '')]);
+      assert.deepEqual(gate.inputs.groups, [
+        { groupId: 'ecommerce-consumer', topic: 'ecommerce_topic' },
+        { groupId: 'ecommerce-consumer-windows', topic: 'ecommerce_consumer_repartition' },
+      ]);
+      assert.ok(isSecretInput(gate.inputs.connection));
+    }
+    const waitsFor = (replica: number): string[] => resource(stack, types.container, `services-consumer-${replica}`).dependencies.filter((d) => d.endsWith('-rolled'));
+    assert.deepEqual(waitsFor(1), []);
+    assert.deepEqual(waitsFor(2), ['services-consumer-1-rolled']);
   });
 
   it('topics are replicated three times with min.insync.replicas=2 and the stack\'s partitions and retention', () => {

@@ -153,7 +153,8 @@ build_services_deps() {
   [ -f "$root/node_modules/.package-lock.json" ] || die "node_modules is missing or not from npm ci (run npm ci)"
   ctx=$(fresh_context services-deps)
   cp -r "$here/services-deps/." "$ctx/"
-  cp -a "$root/node_modules" "$ctx/node_modules"
+  # realpath: in a git worktree node_modules may be a symlink to the main tree's.
+  cp -a "$(realpath "$root/node_modules")" "$ctx/node_modules"
   docker_build "$1" "$2" "$ctx" --build-arg BASE_IMAGE="$node_tag"
 }
 
