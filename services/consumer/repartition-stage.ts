@@ -24,6 +24,12 @@ interface SourceTask extends PartitionTask {
   broadcast: number | undefined;
   lastActivity: number;
   idleSent: boolean;
+  /**
+   * Offset after the last record fetched, control records included. A transactional producer
+   * leaves a commit marker after its records, which no batch delivers: the idle rule compares this,
+   * not the committed offset, with the partition's end.
+   */
+  fetchedThrough: bigint;
 }
 
 export class RepartitionStage {
@@ -39,6 +45,12 @@ export class RepartitionStage {
   async start(onCrash: (error: Error) => void): Promise<void> {
     this.consumer = createStageConsumer(this.ctx, this.config, {
       stage: 'repartition', groupId: this.config.groupId, topic: this.config.topics.raw, tasks: this.tasks, onCrash,
+    });
+    // Fired for batches of nothing but control records too, which eachBatch never sees.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const task = this.tasks.current.find((t) => t.partition === payload.partition);
+      const next = BigInt(payload.lastOffset) + 1n;
+      if (payload.topic === this.config.topics.raw && task && next > task.fetchedThrough) task.fetchedThrough = next;
     });
     await runStageConsumer(this.consumer, this.config, this.config.topics.raw, (payload) => this.onBatch(payload));
     if (this.config.idleTimeoutMs > 0) {
@@ -59,7 +71,7 @@ export class RepartitionStage {
   /** Fencing first (openTask), then the committed offset and the stream time stored beside it. */
   private async openTasks(partitions: number[]): Promise<SourceTask[]> {
     const opened = await Promise.all(partitions.map((p) => openTask(this.ctx, this.config.topics.raw, p)));
-    return opened.map((task) => ({ ...task, streamTime: parseStreamTime(task.committedMetadata), broadcast: undefined, lastActivity: Date.now(), idleSent: false }));
+    return opened.map((task) => ({ ...task, streamTime: parseStreamTime(task.committedMetadata), broadcast: undefined, lastActivity: Date.now(), idleSent: false, fetchedThrough: task.committedOffset }));
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -88,7 +100,8 @@ export class RepartitionStage {
     await commitTransaction(this.ctx, task, {
       topicMessages: [{ topic: this.config.topics.repartition, messages: repartitioned }, { topic: this.config.topics.deadLetter, messages: deadLetters }],
       firstOffset: messages[0]!.offset,
-      nextOffset: { offset: BigInt(messages[messages.length - 1]!.offset) + 1n, metadata: JSON.stringify({ streamTime: out.streamTime }) },
+      // Past the batch's trailing control records too (the raw producer's commit markers), as the Java consumer's position is.
+      nextOffset: { offset: BigInt(batch.lastOffset()) + 1n, metadata: JSON.stringify({ streamTime: out.streamTime }) },
     });
     timer();
     task.streamTime = out.streamTime;
@@ -121,7 +134,8 @@ export class RepartitionStage {
       for (const partition of this.tasks.current.filter(quiet).map((t) => t.partition)) {
         await this.tasks.run(partition, async (task) => {
           // Checked again under the partition's lock: a batch may have arrived meanwhile.
-          if (!quiet(task) || task.committedOffset < (ends.get(partition) ?? 0n)) return;
+          const position = task.fetchedThrough > task.committedOffset ? task.fetchedThrough : task.committedOffset;
+          if (!quiet(task) || position < (ends.get(partition) ?? 0n)) return;
           await commitTransaction(this.ctx, task, { topicMessages: [{ topic: this.config.topics.repartition, messages: this.watermarks(partition, task.streamTime, true) }] });
           task.idleSent = true;
           this.ctx.logger.info({ topic: task.topic, partition, streamTime: task.streamTime }, 'raw partition idle: windows no longer wait for it');

@@ -6,6 +6,7 @@ export const defaultTopics = {
   late: 'ecommerce_late_events',
   repartition: 'ecommerce_consumer_repartition',
   changelog: 'ecommerce_consumer_changelog',
+  sourceOffsets: 'ecommerce_producer_offsets',
 } as const;
 
 export type TopicRole = keyof typeof defaultTopics;
@@ -18,4 +19,5 @@ export const topicEnvVars: Record<TopicRole, string> = {
   late: 'TOPIC_LATE',
   repartition: 'TOPIC_REPARTITION',
   changelog: 'TOPIC_CHANGELOG',
+  sourceOffsets: 'TOPIC_SOURCE_OFFSETS',
 };

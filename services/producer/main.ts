@@ -9,10 +9,12 @@ import { createLogger } from '../core/logger';
 import { createRegistry, startMetricsServer } from '../core/metrics';
 import { onShutdown } from '../core/shutdown';
 import { flagsToEnv, FlagError, readProducerConfig, type ProducerConfig } from './config';
-import { createEventProducer } from './event-producer';
+import { fenceAndReadPosition, TransactionalDelivery } from './batch-delivery';
+import { createTransactionalProducer } from './event-producer';
 import { createProducerMetrics } from './producer-metrics';
 import { exitCodeFor, exitCodes } from './exit-codes';
 import { partitionCounterFor } from './verified-send';
+import { decideResume, fileIdentity } from './source-offsets';
 import { checkInput, formatReport, streamFile, type ProducerReport } from './stream-file';
 
 function loadConfig(): ProducerConfig {
@@ -36,12 +38,20 @@ async function main(): Promise<void> {
   const server = await startMetricsServer(registry, { port: config.metricsPort, healthy: () => !kafkaFailed });
   logger.info({ metricsPort: server.port }, 'metrics served on /metrics');
   const kafka = createKafka(config.kafka, logger);
-  const producer = createEventProducer(kafka);
+  const producer = createTransactionalProducer(kafka, config.transactionalId);
   const controller = new AbortController();
   const run = (async (): Promise<number> => {
     await producer.connect();
+    const identity = await fileIdentity(config.file);
+    const stored = await fenceAndReadPosition(kafka, producer, config.topics.sourceOffsets, identity, config.transactionalId, logger);
+    const decision = await decideResume(config.file, stored);
+    if (decision.kind === 'different') logger.warn({ file: identity, previous: decision.position, why: decision.why }, `${identity.name} is a different file than the one delivered before under this name (${decision.why}): starting over from line 1`);
+    if (decision.kind === 'resume') logger.info({ file: identity, position: decision.position, grown: decision.grown }, `resuming ${identity.name} after line ${decision.position.line} (committed position)${decision.grown ? ': the file grew' : ''}`);
+    const resumed = decision.kind === 'resume' ? decision.position : undefined;
+    const delivery = new TransactionalDelivery({ producer, offsetsTopic: config.topics.sourceOffsets, identity, resumed });
     const report: ProducerReport = await streamFile({
-      settings: config, producer, partitionCount: partitionCounterFor(kafka), logger, metrics, signal: controller.signal,
+      settings: config, producer, delivery, ...(resumed ? { resumeFrom: resumed } : {}),
+      partitionCount: partitionCounterFor(kafka), logger, metrics, signal: controller.signal,
       ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
     });
     kafkaFailed = report.stoppedBy === 'kafka';

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { PlainDelivery, type BatchDelivery } from './batch-delivery';
 import { BatchSender, KafkaDeliveryError } from './batch-sender';
 import type { ProducerSettings } from './config';
 import { openCsv, type CsvItem, type CsvSource } from './csv-source';
@@ -20,6 +21,10 @@ export interface StreamFileOptions {
   settings: ProducerSettings;
   /** A connected kafkajs producer, idempotent. */
   producer: Producer;
+  /** How batches reach Kafka: the service passes a TransactionalDelivery; plain idempotent sends otherwise. */
+  delivery?: BatchDelivery;
+  /** A committed position this run resumes after (its line overrides a smaller resumeAfterLine). */
+  resumeFrom?: { line: number; byteOffset: number };
   /** Partition counts of the two topics (partitionCounterFor in production). */
   partitionCount: PartitionCounter;
   logger: Logger;
@@ -68,7 +73,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   const source = await openCsv(settings.file);
   const preset = compilePreset(source.header, settings);
   logger.info({ file: settings.file, preset: preset.name, gzip: source.gzip, bytes: source.totalBytes, pace: settings.pace, key: settings.key }, 'streaming');
-  const sender = new BatchSender(options.producer, {
+  const sender = new BatchSender(options.delivery ?? new PlainDelivery(options.producer), {
     rawTopic: settings.topics.raw, deadLetterTopic: settings.topics.deadLetter, batchMessages: settings.batchMessages,
     batchBytes: settings.batchBytes, compression: settings.compression, partitionCount: options.partitionCount,
     onResend: (what) => logger.warn({ unacknowledged: what }, 'kafkajs left partitions of a batch unacknowledged; sending them again'),
@@ -79,9 +84,11 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
     () => ({ read: state.read, sent: sender.totals.sent, rejected: sender.totals.rejected, bytesRead: source.bytesRead(), totalBytes: source.totalBytes }),
     { logger, intervalSeconds: settings.progressIntervalSeconds, terminal: options.terminal },
   );
+  const resumeAfterLine = Math.max(settings.resumeAfterLine, options.resumeFrom?.line ?? 0);
+  if (options.resumeFrom) sender.startAt(options.resumeFrom.line, options.resumeFrom.byteOffset);
   const row = new RowHandler(settings, preset, sender, new Pacer(settings.pace, options.clock ?? systemClock), options.signal);
-  let { stoppedBy, error } = await pump(source, row, state, options);
-  const delivery = await sender.flush();
+  let { stoppedBy, error } = await pump(source, row, state, { ...options, resumeAfterLine });
+  const delivery = await sender.flush(stoppedBy === 'end');
   progress.stop();
   if (sender.error && !error) {
     error = sender.error;
@@ -90,7 +97,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   const exitCode = stoppedBy === 'kafka' || delivery.failed > 0 ? exitCodes.kafka : stoppedBy === 'input' ? exitCodes.input : exitCodes.ok;
   return {
     file: settings.file, preset: preset.name, skipped: state.skipped, read: state.read, sent: delivery.sent, rejected: delivery.rejected, failed: delivery.failed,
-    rejectedByReason: delivery.rejectedByReason, deliveredThroughLine: Math.max(delivery.deliveredThroughLine, settings.resumeAfterLine), stoppedBy,
+    rejectedByReason: delivery.rejectedByReason, deliveredThroughLine: Math.max(delivery.deliveredThroughLine, resumeAfterLine), stoppedBy,
     ...(error ? { error: error.message } : {}), exitCode,
   };
 }
@@ -102,12 +109,12 @@ interface RunState {
 }
 
 /** Feeds records to the row handler until the file ends, a signal stops it, or something fails. */
-async function pump(source: CsvSource, row: RowHandler, state: RunState, options: StreamFileOptions): Promise<{ stoppedBy: StopCause; error?: Error }> {
-  const { settings, metrics, signal } = options;
+async function pump(source: CsvSource, row: RowHandler, state: RunState, options: StreamFileOptions & { resumeAfterLine: number }): Promise<{ stoppedBy: StopCause; error?: Error }> {
+  const { metrics, signal, resumeAfterLine } = options;
   if (signal?.aborted) return { stoppedBy: 'signal' };
   try {
     for await (const item of source.items) {
-      if (item.line <= settings.resumeAfterLine) {
+      if (item.line <= resumeAfterLine) {
         state.skipped++;
         continue;
       }
@@ -156,13 +163,13 @@ class RowHandler {
       if (this.sender.pendingAgeMs() + delay >= lingerMs) await this.sender.dispatch();
       await abortableSleep(this.pacer, delay, this.signal);
     }
-    await this.sender.addEvent({ key: eventKey(event, this.settings.key), value: JSON.stringify(event) }, item.line);
+    await this.sender.addEvent({ key: eventKey(event, this.settings.key), value: JSON.stringify(event) }, item);
     return undefined;
   }
 
   private async reject(item: CsvItem, reason: RejectReason, message: string): Promise<RejectReason> {
     const value = { origin: 'producer' as const, file: this.fileName, line: item.line, ...withRaw(item.raw), reason, error: message, preset: this.preset.name };
-    await this.sender.addDeadLetter(deadLetterMessage(value), item.line, reason);
+    await this.sender.addDeadLetter(deadLetterMessage(value), item, reason);
     return reason;
   }
 }
