@@ -20,6 +20,8 @@ export interface Topology {
 
 interface SourceTask extends PartitionTask {
   streamTime: number;
+  /** The partition's input has ended (see repartitioner.ts); committed with the stream time. */
+  ended: boolean;
   /** Stream time last broadcast since this task opened; undefined forces a first broadcast. */
   broadcast: number | undefined;
   lastActivity: number;
@@ -71,7 +73,7 @@ export class RepartitionStage {
   /** Fencing first (openTask), then the committed offset and the stream time stored beside it. */
   private async openTasks(partitions: number[]): Promise<SourceTask[]> {
     const opened = await Promise.all(partitions.map((p) => openTask(this.ctx, this.config.topics.raw, p)));
-    return opened.map((task) => ({ ...task, streamTime: parseStreamTime(task.committedMetadata), broadcast: undefined, lastActivity: Date.now(), idleSent: false, fetchedThrough: task.committedOffset }));
+    return opened.map((task) => ({ ...task, ...parseSourceState(task.committedMetadata), broadcast: undefined, lastActivity: Date.now(), idleSent: false, fetchedThrough: task.committedOffset }));
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -86,25 +88,27 @@ export class RepartitionStage {
     if (messages.length === 0) return;
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'repartition' });
     this.ctx.metrics.eventsConsumed.inc(messages.length);
-    const out = repartitionBatch(batch.partition, task.streamTime, messages, this.config.groupBy);
+    const out = repartitionBatch(batch.partition, task.streamTime, messages, this.config.groupBy, task.ended);
     const eventJson = new Map<EnrichedEvent, string>();
     const repartitioned: Message[] = out.records.map((r) => {
       let json = eventJson.get(r.event);
       if (json === undefined) eventJson.set(r.event, (json = JSON.stringify(r.event)));
       return { key: r.key, value: keyedEventJson(r, json), partition: partitionFor(r.key, this.topology.repartitionPartitions) };
     });
-    const advanced = task.broadcast === undefined || out.streamTime > task.broadcast;
-    if (advanced) repartitioned.push(...this.watermarks(batch.partition, out.streamTime, false));
+    const advanced = task.broadcast === undefined || out.streamTime > task.broadcast || out.ended !== task.ended;
+    if (advanced) repartitioned.push(...this.watermarks(batch.partition, out.streamTime, false, out.ended));
     const origin = (offset: string) => ({ topic: batch.topic, partition: batch.partition, offset });
     const deadLetters = out.rejected.map((r) => deadLetterMessage(r.message, origin(r.message.offset), r.reason));
     await commitTransaction(this.ctx, task, {
       topicMessages: [{ topic: this.config.topics.repartition, messages: repartitioned }, { topic: this.config.topics.deadLetter, messages: deadLetters }],
       firstOffset: messages[0]!.offset,
       // Past the batch's trailing control records too (the raw producer's commit markers), as the Java consumer's position is.
-      nextOffset: { offset: BigInt(batch.lastOffset()) + 1n, metadata: JSON.stringify({ streamTime: out.streamTime }) },
+      nextOffset: { offset: BigInt(batch.lastOffset()) + 1n, metadata: JSON.stringify({ streamTime: out.streamTime, ...(out.ended ? { ended: true } : {}) }) },
     });
     timer();
     task.streamTime = out.streamTime;
+    if (out.ended && !task.ended) this.ctx.logger.info({ topic: batch.topic, partition: batch.partition, streamTime: out.streamTime }, 'raw partition reached the end of its input');
+    task.ended = out.ended;
     if (advanced) task.broadcast = out.streamTime;
     task.lastActivity = Date.now();
     task.idleSent = false;
@@ -115,8 +119,8 @@ export class RepartitionStage {
     }
   }
 
-  private watermarks(source: number, streamTime: number, idle: boolean): Message[] {
-    const value = JSON.stringify(watermark(source, this.topology.rawPartitions, streamTime, idle));
+  private watermarks(source: number, streamTime: number, idle: boolean, ended: boolean): Message[] {
+    const value = JSON.stringify(watermark(source, this.topology.rawPartitions, streamTime, idle, ended));
     return Array.from({ length: this.topology.repartitionPartitions }, (_, q) => ({ key: `watermark:${source}`, value, partition: q }));
   }
 
@@ -136,7 +140,7 @@ export class RepartitionStage {
           // Checked again under the partition's lock: a batch may have arrived meanwhile.
           const position = task.fetchedThrough > task.committedOffset ? task.fetchedThrough : task.committedOffset;
           if (!quiet(task) || position < (ends.get(partition) ?? 0n)) return;
-          await commitTransaction(this.ctx, task, { topicMessages: [{ topic: this.config.topics.repartition, messages: this.watermarks(partition, task.streamTime, true) }] });
+          await commitTransaction(this.ctx, task, { topicMessages: [{ topic: this.config.topics.repartition, messages: this.watermarks(partition, task.streamTime, true, task.ended) }] });
           task.idleSent = true;
           this.ctx.logger.info({ topic: task.topic, partition, streamTime: task.streamTime }, 'raw partition idle: windows no longer wait for it');
         }, { openIfMissing: false });
@@ -147,12 +151,12 @@ export class RepartitionStage {
   }
 }
 
-function parseStreamTime(metadata: string | null): number {
-  if (!metadata) return -1;
+function parseSourceState(metadata: string | null): { streamTime: number; ended: boolean } {
+  if (!metadata) return { streamTime: -1, ended: false };
   try {
-    const value = (JSON.parse(metadata) as { streamTime?: unknown }).streamTime;
-    return typeof value === 'number' && Number.isSafeInteger(value) ? value : -1;
+    const { streamTime, ended } = JSON.parse(metadata) as { streamTime?: unknown; ended?: unknown };
+    return { streamTime: typeof streamTime === 'number' && Number.isSafeInteger(streamTime) ? streamTime : -1, ended: ended === true };
   } catch {
-    return -1;
+    return { streamTime: -1, ended: false };
   }
 }

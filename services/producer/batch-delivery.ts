@@ -5,6 +5,7 @@
 import type { CompressionTypes, Kafka, Producer, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { readCompactedTopic } from '../core/compacted-topic';
+import { endOfInputMessages } from '../core/end-of-input';
 import { parsePosition, positionKey, positionValue, type FileIdentity, type SourcePosition } from './source-offsets';
 import type { VerifiedSender } from './verified-send';
 
@@ -37,6 +38,9 @@ export interface TransactionalDeliveryOptions {
   identity: FileIdentity;
   /** The committed position this run resumes after, if it does. */
   resumed: SourcePosition | undefined;
+  /** The raw topic and its partition count: the end of the file puts a marker on each partition. */
+  rawTopic: string;
+  rawPartitions: number;
 }
 
 export class TransactionalDelivery implements BatchDelivery {
@@ -49,11 +53,18 @@ export class TransactionalDelivery implements BatchDelivery {
   }
 
   async deliver(sender: VerifiedSender, topicMessages: TopicMessages[], compression: CompressionTypes, end: BatchEnd): Promise<void> {
+    const { resumed, identity } = this.options;
+    // A rerun over a file already delivered to its end, unchanged: nothing new, not even a marker.
+    if (end.complete && end.events + end.deadLetters === 0 && resumed?.complete && resumed.line === end.line && resumed.file.size === identity.size) return;
     const position: SourcePosition = {
-      file: this.options.identity, line: end.line, byteOffset: end.byteOffset,
+      file: identity, line: end.line, byteOffset: end.byteOffset,
       sent: this.sent + end.events, rejected: this.rejected + end.deadLetters, complete: end.complete,
     };
-    const withPosition = [...topicMessages, { topic: this.options.offsetsTopic, messages: [{ key: positionKey(this.options.identity), value: positionValue(position), partition: 0 }] }];
+    const withPosition = [...topicMessages, { topic: this.options.offsetsTopic, messages: [{ key: positionKey(identity), value: positionValue(position), partition: 0 }] }];
+    if (end.complete) {
+      const marker = { file: identity.name, line: end.line, sent: position.sent, rejected: position.rejected };
+      withPosition.push({ topic: this.options.rawTopic, messages: endOfInputMessages(this.options.rawPartitions, marker) });
+    }
     const transaction = await this.options.producer.transaction();
     try {
       await sender.send(transaction, withPosition, { acks: -1, compression });

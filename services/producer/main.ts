@@ -48,10 +48,13 @@ async function main(): Promise<void> {
     if (decision.kind === 'different') logger.warn({ file: identity, previous: decision.position, why: decision.why }, `${identity.name} is a different file than the one delivered before under this name (${decision.why}): starting over from line 1`);
     if (decision.kind === 'resume') logger.info({ file: identity, position: decision.position, grown: decision.grown }, `resuming ${identity.name} after line ${decision.position.line} (committed position)${decision.grown ? ': the file grew' : ''}`);
     const resumed = decision.kind === 'resume' ? decision.position : undefined;
-    const delivery = new TransactionalDelivery({ producer, offsetsTopic: config.topics.sourceOffsets, identity, resumed });
+    const partitionCount = partitionCounterFor(kafka);
+    const delivery = new TransactionalDelivery({
+      producer, offsetsTopic: config.topics.sourceOffsets, identity, resumed, rawTopic: config.topics.raw, rawPartitions: await partitionCount(config.topics.raw),
+    });
     const report: ProducerReport = await streamFile({
       settings: config, producer, delivery, ...(resumed ? { resumeFrom: resumed } : {}),
-      partitionCount: partitionCounterFor(kafka), logger, metrics, signal: controller.signal,
+      partitionCount, logger, metrics, signal: controller.signal,
       ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
     });
     kafkaFailed = report.stoppedBy === 'kafka';

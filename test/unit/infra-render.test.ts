@@ -129,10 +129,10 @@ describe('infra renderers', () => {
 
   it('ACL rules expand into one binding per operation, with topic roles resolved and keys unique', () => {
     const bindings = aclBindings(leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' }), { ...defaultTopics, raw: 'orders' });
-    assert.equal(bindings.length, 21);
+    assert.equal(bindings.length, 27);
     assert.ok(bindings.some((b) => b.principal === 'User:producer' && b.resourceName === 'orders' && b.operation === 'Write'));
     assert.ok(bindings.some((b) => b.resourceType === 'group' && b.resourceName === 'g' && b.patternType === 'prefixed'));
     assert.equal(new Set(bindings.map(aclBindingKey)).size, bindings.length);
-    assert.equal(aclBindings([...leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' })].concat(leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' })), defaultTopics).length, 21, 'duplicates collapse');
+    assert.equal(aclBindings([...leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' })].concat(leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' })), defaultTopics).length, 27, 'duplicates collapse');
   });
 });
