@@ -46,10 +46,17 @@ export interface TransactionalDeliveryOptions {
 export class TransactionalDelivery implements BatchDelivery {
   private sent: number;
   private rejected: number;
+  private complete: boolean;
 
   constructor(private readonly options: TransactionalDeliveryOptions) {
     this.sent = options.resumed?.sent ?? 0;
     this.rejected = options.resumed?.rejected ?? 0;
+    this.complete = options.resumed?.complete ?? false;
+  }
+
+  /** What the file has put on the topics over every run, as committed. */
+  get wholeFile(): { sent: number; rejected: number; complete: boolean } {
+    return { sent: this.sent, rejected: this.rejected, complete: this.complete };
   }
 
   async deliver(sender: VerifiedSender, topicMessages: TopicMessages[], compression: CompressionTypes, end: BatchEnd): Promise<void> {
@@ -76,6 +83,7 @@ export class TransactionalDelivery implements BatchDelivery {
     }
     this.sent = position.sent;
     this.rejected = position.rejected;
+    this.complete = position.complete;
   }
 }
 

@@ -133,6 +133,7 @@ export class BatchSender {
   /** Starts the position of an empty final batch at a resumed run's committed one. */
   startAt(line: number, byteOffset: number): void {
     this.lastEnd = { lastLine: line, lastByte: byteOffset };
+    this.delivery.deliveredThroughLine = line;
   }
 
   /** Adds a message, sending the pending batch first if the message would take it over batchBytes. */

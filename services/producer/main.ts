@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       partitionCount, logger, metrics, signal: controller.signal,
       ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
     });
+    report.wholeFile = delivery.wholeFile;
     kafkaFailed = report.stoppedBy === 'kafka';
     (report.exitCode === exitCodes.ok ? logger.info.bind(logger) : logger.error.bind(logger))({ report }, formatReport(report));
     process.stdout.write(`${formatReport(report)}\n`);

@@ -53,6 +53,8 @@ export interface ProducerReport {
   stoppedBy: StopCause;
   error?: string;
   exitCode: number;
+  /** With a committed position: what the file has put on the topics over every run, through deliveredThroughLine. */
+  wholeFile?: { sent: number; rejected: number; complete: boolean };
 }
 
 /** In paced modes a partly filled batch waits at most this long before it is sent anyway. */
@@ -192,5 +194,8 @@ export function formatReport(r: ProducerReport): string {
   const failed = r.failed > 0 ? ` + failed ${r.failed}` : '';
   const reasons = Object.entries(r.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ');
   const skipped = r.skipped > 0 ? `; ${r.skipped} rows before were skipped (resumed)` : '';
-  return `${r.file}: read ${r.read} = sent ${r.sent} + rejected ${r.rejected}${failed}${reasons ? ` (${reasons})` : ''}${skipped}; stopped by ${r.stoppedBy}; delivered through line ${r.deliveredThroughLine}`;
+  const whole = r.wholeFile
+    ? `; the file over every run: read ${r.wholeFile.sent + r.wholeFile.rejected} = sent ${r.wholeFile.sent} + rejected ${r.wholeFile.rejected}${r.wholeFile.complete ? ', complete' : ''}`
+    : '';
+  return `${r.file}: read ${r.read} = sent ${r.sent} + rejected ${r.rejected}${failed}${reasons ? ` (${reasons})` : ''}${skipped}; stopped by ${r.stoppedBy}; delivered through line ${r.deliveredThroughLine}${whole}`;
 }
