@@ -94,8 +94,9 @@ export function renderProducerContainer(input: ServiceContainerInput): Container
     ? ['sh', '-c', `${serviceCommands.generate.join(' ')} --rows ${dataset.rows} --seed ${dataset.seed} --gzip --out ${file} && exec ${run}`]
     : [...serviceCommands.producer];
   const uploads = [...tlsUploads(input)];
-  if (dataset.kind === 'file') uploads.push({ path: file, content: '', hostPath: dataset.hostPath, mode: 0o644 });
   return {
+    // A file dataset is mounted, not uploaded: gigabytes never pass through the deploying process.
+    ...(dataset.kind === 'file' ? { binds: [{ hostPath: dataset.hostPath, containerPath: file, readOnly: true as const }] } : {}),
     name: `${input.namePrefix}-producer`,
     image: input.image,
     command,

@@ -1,8 +1,10 @@
 // The producer's pipeline for one file: CSV records → events or dead letters → batches → Kafka,
 // pulling the next record only when the sender has room, so memory stays flat and a stop (signal)
 // loses nothing: every record taken from the file is sent or dead-lettered before it returns.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
+import { ConfigError } from '../core/env';
 import type { Logger } from 'pino';
 import { PlainDelivery, type BatchDelivery } from './batch-delivery';
 import { BatchSender, KafkaDeliveryError } from './batch-sender';
@@ -62,6 +64,8 @@ const lingerMs = 100;
 
 /** Opens the file and matches its header to a preset without sending anything: bad input fails before Kafka is involved. */
 export async function checkInput(settings: ProducerSettings): Promise<string> {
+  // A bind mount of a path missing on the Docker host shows up as an empty directory.
+  if ((await stat(settings.file)).isDirectory()) throw new ConfigError([`PRODUCER_FILE ${settings.file} is a directory, not a CSV file (a dataset path missing on the Docker host?)`]);
   const source = await openCsv(settings.file);
   try {
     return compilePreset(source.header, settings).name;
