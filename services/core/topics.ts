@@ -11,6 +11,10 @@ export const defaultTopics = {
 
 export type TopicRole = keyof typeof defaultTopics;
 
+/** The topics the consumer uses: all but the producer's own position topic, which it may not even describe. */
+export type ConsumerTopicRole = Exclude<TopicRole, 'sourceOffsets'>;
+export const consumerTopicRoles = (Object.keys(defaultTopics) as TopicRole[]).filter((r): r is ConsumerTopicRole => r !== 'sourceOffsets');
+
 /** Environment variable that carries each topic's name into the services. */
 export const topicEnvVars: Record<TopicRole, string> = {
   raw: 'TOPIC_RAW',
