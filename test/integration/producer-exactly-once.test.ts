@@ -5,7 +5,7 @@
 // dead-letter topic (read_committed), and one end-of-input marker per raw partition; its committed
 // position accounts for every row of the file (read = sent + rejected over the whole run).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -107,11 +107,11 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
     return last?.value ? parsePosition(last.value) : undefined;
   }
 
-  async function assertExactlyOnce(topics: { raw: string; deadLetter: string; sourceOffsets: string }): Promise<void> {
+  async function assertExactlyOnce(topics: { raw: string; deadLetter: string; sourceOffsets: string }, ends = 1): Promise<void> {
     const records = await readAll(kafka, admin, topics.raw, 120_000);
-    // The end of the file: one end-of-input marker per raw partition, in the last transaction only.
+    // Each end of the file: one end-of-input marker per raw partition, in the last transaction only.
     const markers = records.filter((r) => r.headers[controlHeader] === endOfInput);
-    assert.deepEqual(markers.map((m) => m.partition).sort(), [0, 1, 2]);
+    assert.deepEqual(markers.map((m) => m.partition).sort(), [0, 1, 2].flatMap((p) => Array<number>(ends).fill(p)));
     const events = records.filter((r) => r.headers[controlHeader] === undefined);
     const seen = new Set<string>();
     for (const record of events) {
@@ -129,7 +129,7 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
     assert.ok(position, 'no committed position');
     assert.deepEqual(
       { line: position.line, complete: position.complete, sent: position.sent, rejected: position.rejected, read: position.sent + position.rejected },
-      { line: expected.lastLine, complete: true, sent: expected.good.size, rejected: expected.badLines.size, read: rows },
+      { line: expected.lastLine, complete: true, sent: expected.good.size, rejected: expected.badLines.size, read: expected.good.size + expected.badLines.size },
     );
   }
 
@@ -173,6 +173,19 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
     assert.equal(await again.exited, 0, again.log());
     assert.match(readFileSync(again.logFile, 'utf8'), /read 0 = sent 0 \+ rejected 0/);
     await assertExactlyOnce(topics);
+    // Rows appended to the file after its end: the same file, grown; only the new rows go, then a second end.
+    const more = [...generateRows({ ...dataset, rows: 500, seed: 22 })];
+    appendFileSync(file, more.map((r) => `${r.text}\n`).join(''));
+    for (const [i, row] of more.entries()) {
+      const line = expected.lastLine + 1 + i;
+      if (row.malformed) expected.badLines.add(line);
+      else expected.good.add(`events.csv:${line}`);
+    }
+    expected.lastLine += more.length;
+    const grown = start();
+    assert.equal(await grown.exited, 0, grown.log());
+    assert.match(readFileSync(grown.logFile, 'utf8'), /the file grew/);
+    await assertExactlyOnce(topics, 2);
   }));
 });
 
