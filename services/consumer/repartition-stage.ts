@@ -4,6 +4,7 @@
 // fetched batch carries all of it plus the consumed offset, with the stream time stored as the
 // offset's metadata, so stage 1's only state commits atomically with its position.
 import type { Batch, Consumer, EachBatchPayload, Message } from 'kafkajs';
+import { isEndOfInput } from '../core/end-of-input';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
 import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
@@ -87,7 +88,7 @@ export class RepartitionStage {
     this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'repartition' });
-    this.ctx.metrics.eventsConsumed.inc(messages.length);
+    this.ctx.metrics.eventsConsumed.inc(messages.filter((m) => !isEndOfInput(m.headers)).length);
     const out = repartitionBatch(batch.partition, task.streamTime, messages, this.config.groupBy, task.ended);
     const eventJson = new Map<EnrichedEvent, string>();
     const repartitioned: Message[] = out.records.map((r) => {
