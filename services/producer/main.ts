@@ -2,6 +2,8 @@
 // the same settings from PRODUCER_* variables. Exit codes: exit-codes.ts.
 // First, before anything loads kafkajs (see core/kafkajs-send-fix.ts).
 import '../core/kafkajs-fixes';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
 import { ConfigError } from '../core/env';
 import { createKafka } from '../core/kafka-client';
 import { checkPlaintextListeners } from '../core/listener-probe';
@@ -14,7 +16,7 @@ import { createTransactionalProducer } from './event-producer';
 import { createProducerMetrics } from './producer-metrics';
 import { exitCodeFor, exitCodes } from './exit-codes';
 import { partitionCounterFor } from './verified-send';
-import { decideResume, fileIdentity } from './source-offsets';
+import { decideResume, fileIdentity, type FileIdentity, type SourcePosition } from './source-offsets';
 import { checkInput, formatReport, streamFile, type ProducerReport } from './stream-file';
 
 function loadConfig(): ProducerConfig {
@@ -25,6 +27,19 @@ function loadConfig(): ProducerConfig {
     process.stderr.write(`producer: ${error.message}\n`);
     process.exit(exitCodes.config);
   }
+}
+
+/** Fences earlier producers, reads the committed position of this file, and decides: resume after it, or start over. */
+async function startingPoint(config: ProducerConfig, kafka: Kafka, producer: Producer, logger: Logger): Promise<{ identity: FileIdentity; resumed?: SourcePosition }> {
+  const identity = await fileIdentity(config.file);
+  const stored = await fenceAndReadPosition(kafka, producer, config.topics.sourceOffsets, identity, config.transactionalId, logger);
+  const decision = await decideResume(config.file, stored);
+  if (decision.kind === 'different') {
+    logger.warn({ file: identity, previous: decision.position, why: decision.why }, `${identity.name} is a different file than the one delivered before under this name (${decision.why}): starting over from line 1`);
+  }
+  if (decision.kind !== 'resume') return { identity };
+  logger.info({ file: identity, position: decision.position, grown: decision.grown }, `resuming ${identity.name} after line ${decision.position.line} (committed position)${decision.grown ? ': the file grew' : ''}`);
+  return { identity, resumed: decision.position };
 }
 
 async function main(): Promise<void> {
@@ -42,12 +57,7 @@ async function main(): Promise<void> {
   const controller = new AbortController();
   const run = (async (): Promise<number> => {
     await producer.connect();
-    const identity = await fileIdentity(config.file);
-    const stored = await fenceAndReadPosition(kafka, producer, config.topics.sourceOffsets, identity, config.transactionalId, logger);
-    const decision = await decideResume(config.file, stored);
-    if (decision.kind === 'different') logger.warn({ file: identity, previous: decision.position, why: decision.why }, `${identity.name} is a different file than the one delivered before under this name (${decision.why}): starting over from line 1`);
-    if (decision.kind === 'resume') logger.info({ file: identity, position: decision.position, grown: decision.grown }, `resuming ${identity.name} after line ${decision.position.line} (committed position)${decision.grown ? ': the file grew' : ''}`);
-    const resumed = decision.kind === 'resume' ? decision.position : undefined;
+    const { identity, resumed } = await startingPoint(config, kafka, producer, logger);
     const partitionCount = partitionCounterFor(kafka);
     const delivery = new TransactionalDelivery({
       producer, offsetsTopic: config.topics.sourceOffsets, identity, resumed, rawTopic: config.topics.raw, rawPartitions: await partitionCount(config.topics.raw),
