@@ -2,7 +2,7 @@
 // the same settings from PRODUCER_* variables. Exit codes: exit-codes.ts.
 // First, before anything loads kafkajs (see core/kafkajs-send-fix.ts).
 import '../core/kafkajs-fixes';
-import type { Kafka, Producer } from 'kafkajs';
+import { KafkaJSNonRetriableError, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ConfigError } from '../core/env';
 import { createKafka } from '../core/kafka-client';
@@ -32,7 +32,13 @@ function loadConfig(): ProducerConfig {
 /** Fences earlier producers, reads the committed position of this file, and decides: resume after it, or start over. */
 async function startingPoint(config: ProducerConfig, kafka: Kafka, producer: Producer, logger: Logger): Promise<{ identity: FileIdentity; resumed?: SourcePosition }> {
   const identity = await fileIdentity(config.file);
-  const stored = await fenceAndReadPosition(kafka, producer, config.topics.sourceOffsets, identity, config.transactionalId, logger);
+  const stored = await fenceAndReadPosition(kafka, producer, config.topics.sourceOffsets, identity, config.transactionalId, logger).catch((error: unknown) => {
+    // kafkajs reports a refused transactional id as a coordinator it cannot find: say what to check.
+    throw new KafkaJSNonRetriableError(
+      `cannot start as transactional id ${config.transactionalId} and read its position from ${config.topics.sourceOffsets}: ${(error as Error).message} ` +
+      `(is this identity authorized: WRITE and DESCRIBE on the transactional id, READ on groups prefixed with it, READ, WRITE and DESCRIBE on the topic?)`,
+    );
+  });
   const decision = await decideResume(config.file, stored);
   if (decision.kind === 'different') {
     logger.warn({ file: identity, previous: decision.position, why: decision.why }, `${identity.name} is a different file than the one delivered before under this name (${decision.why}): starting over from line 1`);
