@@ -11,6 +11,8 @@ export interface CompactedReadOptions {
   partitions: number[];
   /** The restore consumer's group starts with it (ACLs grant a prefix). */
   groupIdPrefix: string;
+  /** What the log line says when the read is done. */
+  doneMessage?: string;
   timeoutMs?: number;
 }
 
@@ -59,6 +61,6 @@ export async function readCompactedTopic(kafka: Kafka, admin: Admin, logger: Log
   } finally {
     await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'restore consumer disconnect failed'));
   }
-  logger.info({ topic: options.topic, partitions: options.partitions, keys: [...state.values()].reduce((n, m) => n + m.size, 0) }, 'compacted topic read');
+  logger.info({ topic: options.topic, partitions: options.partitions, keys: [...state.values()].reduce((n, m) => n + m.size, 0) }, options.doneMessage ?? 'compacted topic read');
   return state;
 }
