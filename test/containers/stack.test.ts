@@ -12,7 +12,7 @@ import { controlHeader, endOfInput } from '../../services/core/end-of-input';
 import { ContainerRun } from '../../tools/docker/container-run';
 import { buildLocalImages, type LocalImages } from '../../tools/images/local-images';
 import { consumeUntil } from '../support/consume';
-import { waitFor } from '../support/consumer-run';
+import { readAll, waitFor } from '../support/consumer-run';
 import { kafkaErrorType } from '../support/kafka-denial';
 import { TestPki } from '../support/test-pki';
 import { EngineStack, stackConfigForEngine } from './support/engine-stack';
