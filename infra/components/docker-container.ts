@@ -5,7 +5,7 @@
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { statSync } from 'node:fs';
-import type { ContainerSpec, FileUpload } from '../render/container-spec';
+import { bindVersion, bindVersionLabel, type ContainerSpec, type FileUpload } from '../render/container-spec';
 import { dockerReadBackValues } from '../render/docker-values';
 
 export interface ContainerFromSpecArgs {
@@ -37,18 +37,17 @@ export interface ProviderUpload {
   group?: string;
   content?: string;
   contentBase64?: string;
-  source?: string;
-  sourceHash?: string;
 }
 
 export function providerUpload(u: FileUpload): ProviderUpload {
   const common = { file: u.path, ...(u.mode === undefined ? {} : { permissions: octal(u.mode) }) };
-  if (u.hostPath) {
-    // Content never enters state; size and mtime stand in for a content hash of a multi-gigabyte file.
-    const stat = statSync(u.hostPath, { throwIfNoEntry: false });
-    return { ...common, source: u.hostPath, sourceHash: stat ? `${stat.size}-${stat.mtimeMs}` : 'missing' };
-  }
   return u.base64 ? { ...common, contentBase64: u.content } : { ...common, content: u.content };
+}
+
+/** Size and mtime of a bound file as a label: a changed file changes the label, which replaces the container. */
+function bindLabels(spec: ContainerSpec): docker.types.input.ContainerLabel[] {
+  if (!spec.binds?.length) return [];
+  return [{ label: bindVersionLabel, value: bindVersion(spec.binds, (p) => statSync(p, { throwIfNoEntry: false })) }];
 }
 
 export function containerFromSpec(args: ContainerFromSpecArgs, opts: pulumi.CustomResourceOptions): docker.Container {
@@ -64,7 +63,11 @@ export function containerFromSpec(args: ContainerFromSpecArgs, opts: pulumi.Cust
     ports: plain((s) => dockerReadBackValues(s).ports),
     // Secret as a whole when the spec was rendered from keys: Pulumi keeps secrecy per property.
     uploads: args.spec.apply((s) => s.uploads.map(providerUpload)),
-    volumes: plain((s) => s.volumes.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath }))),
+    volumes: plain((s) => [
+      ...s.volumes.map((v) => ({ volumeName: v.volumeName, containerPath: v.containerPath })),
+      ...(s.binds ?? []).map((b) => ({ hostPath: b.hostPath, containerPath: b.containerPath, readOnly: b.readOnly })),
+    ]),
+    labels: plain(bindLabels),
     networksAdvanced: [{ name: args.networkName, aliases: plain((s) => s.networkAliases) }],
     user: plain((s) => s.user),
     restart: plain((s) => dockerReadBackValues(s).restart),

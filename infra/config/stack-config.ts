@@ -239,6 +239,8 @@ const topicDefaults: Record<TopicRole, { partitions: number; config: Record<stri
   // writes a partition's dirty windows as one batch: 1 MiB, Kafka's default, is too small for a busy
   // "overall" window. The broker's fetches cope with batches this size.
   changelog: { partitions: 3, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'max.message.bytes': String(32 * 1024 * 1024) } },
+  // One record per file name, the producer's position in it; the producer reads partition 0 only.
+  sourceOffsets: { partitions: 1, config: { 'cleanup.policy': 'compact' } },
 };
 
 function readTopics(r: ConfigReader, kafka: KafkaSettings): TopicSettings[] {

@@ -16,11 +16,30 @@ export interface FileUpload {
    * its service, which runs with group 0, and by nobody else in the container.
    */
   mode?: number;
-  /**
-   * Instead of `content`: a file on the machine running the deployment, read at deploy time and never
-   * stored in state (a dataset of gigabytes). `content` is then empty.
-   */
-  hostPath?: string;
+}
+
+/**
+ * A file of the Docker host mounted read-only (a dataset of gigabytes): it never passes through the
+ * deploying process, unlike an upload. `hostPath` is resolved by the Docker daemon, on its host.
+ */
+export interface BindMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: true;
+}
+
+/** The container label that carries a bind-mounted file's size and mtime: a changed file replaces the container. */
+export const bindVersionLabel = 'pipeline.bind-version';
+
+/**
+ * `<size>-<mtime ms>` of each bound file as the deploying machine sees it (`missing` when it has no
+ * such file, as with a remote DOCKER_HOST), joined in mount order.
+ */
+export function bindVersion(binds: readonly BindMount[], stat: (path: string) => { size: number; mtimeMs: number } | undefined): string {
+  return binds.map((b) => {
+    const s = stat(b.hostPath);
+    return s ? `${s.size}-${Math.round(s.mtimeMs)}` : 'missing';
+  }).join(',');
 }
 
 export interface PortMapping {
@@ -55,6 +74,8 @@ export interface ContainerSpec {
   ports: PortMapping[];
   uploads: FileUpload[];
   volumes: VolumeMount[];
+  /** Host files mounted read-only; absent when none. */
+  binds?: BindMount[];
   /** Extra DNS names on the stack network. */
   networkAliases: string[];
   user?: string;

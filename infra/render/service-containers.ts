@@ -99,18 +99,22 @@ function healthcheck(port: number): ContainerSpec['healthcheck'] {
 const brokerContainers = (input: ServiceContainerInput): string[] => input.bootstrap !== undefined ? [] :
   Array.from({ length: input.kafka.brokers }, (_, i) => `${input.namePrefix}-${brokerName(i + 1)}`);
 
-/** The producer streams its dataset once and exits 0; a generated dataset is made first, seeded, so a restart re-sends the same rows. */
+/**
+ * The producer streams its dataset once and exits 0; a generated dataset is made first, seeded, so a
+ * restarted or replaced producer finds the same file and resumes after its committed position.
+ */
 export function renderProducerContainer(input: ServiceContainerInput): ContainerSpec {
   const { dataset, settings } = input.services.producer;
   const file = dataset.kind === 'file' ? `${datasetDir}/${dataset.hostPath.split('/').pop()!}` : '/tmp/generated-events.csv.gz';
-  const env = { ...coreEnv(input, 'producer'), ...producerEnv({ ...settings, file, topics: { raw: input.topicNames.raw, deadLetter: input.topicNames.deadLetter } }) };
+  const env = { ...coreEnv(input, 'producer'), ...producerEnv({ ...settings, file, topics: { raw: input.topicNames.raw, deadLetter: input.topicNames.deadLetter, sourceOffsets: input.topicNames.sourceOffsets } }) };
   const run = serviceCommands.producer.join(' ');
   const command: string[] = dataset.kind === 'generate'
     ? ['sh', '-c', `${serviceCommands.generate.join(' ')} --rows ${dataset.rows} --seed ${dataset.seed} --gzip --out ${file} && exec ${run}`]
     : [...serviceCommands.producer];
   const uploads = [...tlsUploads(input)];
-  if (dataset.kind === 'file') uploads.push({ path: file, content: '', hostPath: dataset.hostPath, mode: 0o644 });
   return {
+    // A file dataset is mounted, not uploaded: gigabytes never pass through the deploying process.
+    ...(dataset.kind === 'file' ? { binds: [{ hostPath: dataset.hostPath, containerPath: file, readOnly: true as const }] } : {}),
     name: `${input.namePrefix}-producer`,
     image: input.image,
     command,

@@ -2,6 +2,7 @@
 // and operations; aclBindings() expands rules into the single bindings Kafka stores. Deny by
 // default: the brokers and `admin` are super users, everybody else gets exactly these rules.
 import type { TopicRole } from '../../services/core/topics';
+import { producerDefaults } from '../../services/producer/config';
 
 /** Client identities with a certificate. `admin` is a super user and needs no rules. */
 export const clientIdentities = ['producer', 'consumer', 'admin'] as const;
@@ -43,18 +44,26 @@ export interface AclBinding {
 export interface ConsumerIds {
   groupPrefix: string;
   transactionalIdPrefix: string;
+  /** The producer's transactional.id; also the prefix of the group it reads its position with. */
+  producerTransactionalId?: string;
 }
 
 const topic = (principal: string, role: TopicRole, operations: AclOperation[]): AclRule => ({ principal, resource: { type: 'topic', role }, operations });
 
 /**
  * The least-privilege table. The producer needs no IdempotentWrite on the cluster: since Kafka 3.0
- * (KIP-679) WRITE on a topic is enough to produce idempotently.
+ * (KIP-679) WRITE on a topic is enough to produce idempotently. Its position in the file (the
+ * source-offsets topic) is its alone: it writes it in its transactions and reads it back on start
+ * (ListOffsets needs Describe, the read a group of its own).
  */
 export function leastPrivilegeRules(ids: ConsumerIds): AclRule[] {
+  const producerId = ids.producerTransactionalId ?? producerDefaults.transactionalId;
   return [
     topic('producer', 'raw', ['Write', 'Describe']),
     topic('producer', 'deadLetter', ['Write', 'Describe']),
+    topic('producer', 'sourceOffsets', ['Read', 'Write', 'Describe']),
+    { principal: 'producer', resource: { type: 'transactionalId', name: producerId, patternType: 'literal' }, operations: ['Write', 'Describe'] },
+    { principal: 'producer', resource: { type: 'group', name: producerId, patternType: 'prefixed' }, operations: ['Read'] },
     topic('consumer', 'raw', ['Read', 'Describe']),
     topic('consumer', 'repartition', ['Read', 'Write', 'Describe']),
     topic('consumer', 'changelog', ['Read', 'Write', 'Describe']),

@@ -9,7 +9,7 @@
 import { ConfigError, EnvReader } from '../core/env';
 import { readKafkaClientConfig, type KafkaClientConfig } from '../core/kafka-client';
 import { defaultMetricsPort } from '../core/metrics';
-import { defaultTopics, topicEnvVars, type TopicRole } from '../core/topics';
+import { consumerTopicRoles, defaultTopics, topicEnvVars, type ConsumerTopicRole } from '../core/topics';
 
 /** What events are grouped by: top-level category, normalised brand, or everything together. */
 export const groupKeyKinds = ['category', 'brand', 'overall'] as const;
@@ -44,7 +44,7 @@ export interface ConsumerSettings {
 
 export interface ConsumerConfig extends ConsumerSettings {
   kafka: KafkaClientConfig;
-  topics: Record<TopicRole, string>;
+  topics: Record<ConsumerTopicRole, string>;
   metricsPort: number;
 }
 
@@ -72,8 +72,8 @@ export function readConsumerConfig(source: EnvReader | Record<string, string | u
   const env = source instanceof EnvReader ? source : new EnvReader(source);
   const settings = readSettings(env);
   const topics = Object.fromEntries(
-    (Object.keys(defaultTopics) as TopicRole[]).map((role) => [role, env.string(topicEnvVars[role], defaultTopics[role])]),
-  ) as Record<TopicRole, string>;
+    consumerTopicRoles.map((role) => [role, env.string(topicEnvVars[role], defaultTopics[role])]),
+  ) as Record<ConsumerTopicRole, string>;
   const config: ConsumerConfig = {
     ...settings,
     topics,

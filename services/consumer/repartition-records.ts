@@ -26,6 +26,8 @@ export interface WatermarkRecord {
   /** -1 when the partition has never had an event. */
   streamTime: number;
   idle: boolean;
+  /** The partition's input has ended (an end-of-input marker, and no event since). Absent in older records: false. */
+  ended?: boolean;
 }
 
 export type RepartitionRecord = KeyedEventRecord | WatermarkRecord;
@@ -54,8 +56,8 @@ export function parseRepartitionRecord(payload: Buffer | null): RecordCheck {
   if (typeof value !== 'object' || value === null) return { ok: false, reason: 'repartition record is not an object' };
   const v = value as Record<string, unknown>;
   if (v.type === 'watermark') {
-    if (!isInt(v.source, 0) || !isInt(v.sources, 1) || !isInt(v.streamTime, -1) || typeof v.idle !== 'boolean' || v.source >= v.sources) {
-      return { ok: false, reason: 'watermark record has a bad source, sources, streamTime or idle field' };
+    if (!isInt(v.source, 0) || !isInt(v.sources, 1) || !isInt(v.streamTime, -1) || typeof v.idle !== 'boolean' || v.source >= v.sources || !(v.ended === undefined || typeof v.ended === 'boolean')) {
+      return { ok: false, reason: 'watermark record has a bad source, sources, streamTime, idle or ended field' };
     }
     return { ok: true, record: v as unknown as WatermarkRecord };
   }

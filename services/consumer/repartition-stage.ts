@@ -4,6 +4,7 @@
 // fetched batch carries all of it plus the consumed offset, with the stream time stored as the
 // offset's metadata, so stage 1's only state commits atomically with its position.
 import type { Batch, Consumer, EachBatchPayload, Message } from 'kafkajs';
+import { isEndOfInput } from '../core/end-of-input';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
 import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
@@ -20,10 +21,18 @@ export interface Topology {
 
 interface SourceTask extends PartitionTask {
   streamTime: number;
+  /** The partition's input has ended (see repartitioner.ts); committed with the stream time. */
+  ended: boolean;
   /** Stream time last broadcast since this task opened; undefined forces a first broadcast. */
   broadcast: number | undefined;
   lastActivity: number;
   idleSent: boolean;
+  /**
+   * Offset after the last record fetched, control records included. A transactional producer
+   * leaves a commit marker after its records, which no batch delivers: the idle rule compares this,
+   * not the committed offset, with the partition's end.
+   */
+  fetchedThrough: bigint;
 }
 
 export class RepartitionStage {
@@ -39,6 +48,12 @@ export class RepartitionStage {
   async start(onCrash: (error: Error) => void): Promise<void> {
     this.consumer = createStageConsumer(this.ctx, this.config, {
       stage: 'repartition', groupId: this.config.groupId, topic: this.config.topics.raw, tasks: this.tasks, onCrash,
+    });
+    // Fired for batches of nothing but control records too, which eachBatch never sees.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const task = this.tasks.current.find((t) => t.partition === payload.partition);
+      const next = BigInt(payload.lastOffset) + 1n;
+      if (payload.topic === this.config.topics.raw && task && next > task.fetchedThrough) task.fetchedThrough = next;
     });
     await runStageConsumer(this.consumer, this.config, this.config.topics.raw, (payload) => this.onBatch(payload));
     if (this.config.idleTimeoutMs > 0) {
@@ -59,7 +74,7 @@ export class RepartitionStage {
   /** Fencing first (openTask), then the committed offset and the stream time stored beside it. */
   private async openTasks(partitions: number[]): Promise<SourceTask[]> {
     const opened = await Promise.all(partitions.map((p) => openTask(this.ctx, this.config.topics.raw, p)));
-    return opened.map((task) => ({ ...task, streamTime: parseStreamTime(task.committedMetadata), broadcast: undefined, lastActivity: Date.now(), idleSent: false }));
+    return opened.map((task) => ({ ...task, ...parseSourceState(task.committedMetadata), broadcast: undefined, lastActivity: Date.now(), idleSent: false, fetchedThrough: task.committedOffset }));
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -73,25 +88,28 @@ export class RepartitionStage {
     this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'repartition' });
-    this.ctx.metrics.eventsConsumed.inc(messages.length);
-    const out = repartitionBatch(batch.partition, task.streamTime, messages, this.config.groupBy);
+    this.ctx.metrics.eventsConsumed.inc(messages.filter((m) => !isEndOfInput(m.headers)).length);
+    const out = repartitionBatch(batch.partition, task.streamTime, messages, this.config.groupBy, task.ended);
     const eventJson = new Map<EnrichedEvent, string>();
     const repartitioned: Message[] = out.records.map((r) => {
       let json = eventJson.get(r.event);
       if (json === undefined) eventJson.set(r.event, (json = JSON.stringify(r.event)));
       return { key: r.key, value: keyedEventJson(r, json), partition: partitionFor(r.key, this.topology.repartitionPartitions) };
     });
-    const advanced = task.broadcast === undefined || out.streamTime > task.broadcast;
-    if (advanced) repartitioned.push(...this.watermarks(batch.partition, out.streamTime, false));
+    const advanced = task.broadcast === undefined || out.streamTime > task.broadcast || out.ended !== task.ended;
+    if (advanced) repartitioned.push(...this.watermarks(batch.partition, out.streamTime, false, out.ended));
     const origin = (offset: string) => ({ topic: batch.topic, partition: batch.partition, offset });
     const deadLetters = out.rejected.map((r) => deadLetterMessage(r.message, origin(r.message.offset), r.reason));
     await commitTransaction(this.ctx, task, {
       topicMessages: [{ topic: this.config.topics.repartition, messages: repartitioned }, { topic: this.config.topics.deadLetter, messages: deadLetters }],
       firstOffset: messages[0]!.offset,
-      nextOffset: { offset: BigInt(messages[messages.length - 1]!.offset) + 1n, metadata: JSON.stringify({ streamTime: out.streamTime }) },
+      // Past the batch's trailing control records too (the raw producer's commit markers), as the Java consumer's position is.
+      nextOffset: { offset: BigInt(batch.lastOffset()) + 1n, metadata: JSON.stringify({ streamTime: out.streamTime, ...(out.ended ? { ended: true } : {}) }) },
     });
     timer();
     task.streamTime = out.streamTime;
+    if (out.ended && !task.ended) this.ctx.logger.info({ topic: batch.topic, partition: batch.partition, streamTime: out.streamTime }, 'raw partition reached the end of its input');
+    task.ended = out.ended;
     if (advanced) task.broadcast = out.streamTime;
     task.lastActivity = Date.now();
     task.idleSent = false;
@@ -102,8 +120,8 @@ export class RepartitionStage {
     }
   }
 
-  private watermarks(source: number, streamTime: number, idle: boolean): Message[] {
-    const value = JSON.stringify(watermark(source, this.topology.rawPartitions, streamTime, idle));
+  private watermarks(source: number, streamTime: number, idle: boolean, ended: boolean): Message[] {
+    const value = JSON.stringify(watermark(source, this.topology.rawPartitions, streamTime, idle, ended));
     return Array.from({ length: this.topology.repartitionPartitions }, (_, q) => ({ key: `watermark:${source}`, value, partition: q }));
   }
 
@@ -121,8 +139,9 @@ export class RepartitionStage {
       for (const partition of this.tasks.current.filter(quiet).map((t) => t.partition)) {
         await this.tasks.run(partition, async (task) => {
           // Checked again under the partition's lock: a batch may have arrived meanwhile.
-          if (!quiet(task) || task.committedOffset < (ends.get(partition) ?? 0n)) return;
-          await commitTransaction(this.ctx, task, { topicMessages: [{ topic: this.config.topics.repartition, messages: this.watermarks(partition, task.streamTime, true) }] });
+          const position = task.fetchedThrough > task.committedOffset ? task.fetchedThrough : task.committedOffset;
+          if (!quiet(task) || position < (ends.get(partition) ?? 0n)) return;
+          await commitTransaction(this.ctx, task, { topicMessages: [{ topic: this.config.topics.repartition, messages: this.watermarks(partition, task.streamTime, true, task.ended) }] });
           task.idleSent = true;
           this.ctx.logger.info({ topic: task.topic, partition, streamTime: task.streamTime }, 'raw partition idle: windows no longer wait for it');
         }, { openIfMissing: false });
@@ -133,12 +152,12 @@ export class RepartitionStage {
   }
 }
 
-function parseStreamTime(metadata: string | null): number {
-  if (!metadata) return -1;
+function parseSourceState(metadata: string | null): { streamTime: number; ended: boolean } {
+  if (!metadata) return { streamTime: -1, ended: false };
   try {
-    const value = (JSON.parse(metadata) as { streamTime?: unknown }).streamTime;
-    return typeof value === 'number' && Number.isSafeInteger(value) ? value : -1;
+    const { streamTime, ended } = JSON.parse(metadata) as { streamTime?: unknown; ended?: unknown };
+    return { streamTime: typeof streamTime === 'number' && Number.isSafeInteger(streamTime) ? streamTime : -1, ended: ended === true };
   } catch {
-    return -1;
+    return { streamTime: -1, ended: false };
   }
 }

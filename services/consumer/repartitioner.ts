@@ -1,5 +1,7 @@
 // Stage 1's pure core for one raw partition: validate, enrich, stamp each event with the
 // partition's stream time and fan it out under its group keys; then one watermark per batch.
+import type { IHeaders } from 'kafkajs';
+import { isEndOfInput } from '../core/end-of-input';
 import { parseEventMessage } from '../core/event';
 import type { GroupKeyKind } from './config';
 import { enrich, groupKeys } from './enrich';
@@ -9,6 +11,7 @@ export interface RawMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  headers?: IHeaders;
 }
 
 export interface Rejected {
@@ -21,6 +24,8 @@ export interface RepartitionBatch {
   rejected: Rejected[];
   /** The partition's stream time after the batch; -1 if it has never seen a valid event. */
   streamTime: number;
+  /** The partition's input has ended: its last record is an end-of-input marker (no event after it). */
+  ended: boolean;
 }
 
 export function repartitionBatch(
@@ -28,25 +33,33 @@ export function repartitionBatch(
   streamTimeBefore: number,
   messages: readonly RawMessage[],
   groupBy: readonly GroupKeyKind[],
+  endedBefore = false,
 ): RepartitionBatch {
   let streamTime = streamTimeBefore;
+  let ended = endedBefore;
   const records: KeyedEventRecord[] = [];
   const rejected: Rejected[] = [];
   for (const message of messages) {
+    if (isEndOfInput(message.headers)) {
+      ended = true;
+      continue;
+    }
     const check = parseEventMessage(message.value);
     if (!check.ok) {
       rejected.push({ message, reason: check.reason });
       continue;
     }
     const event = enrich(check.event);
+    // An event after the marker: the producer resumed a longer file, or a new one.
+    ended = false;
     streamTime = Math.max(streamTime, event.eventTime);
     for (const key of groupKeys(event, groupBy)) records.push({ type: 'event', source, streamTime, key, event });
   }
-  return { records, rejected, streamTime };
+  return { records, rejected, streamTime, ended };
 }
 
-export function watermark(source: number, sources: number, streamTime: number, idle: boolean): WatermarkRecord {
-  return { type: 'watermark', source, sources, streamTime, idle };
+export function watermark(source: number, sources: number, streamTime: number, idle: boolean, ended = false): WatermarkRecord {
+  return { type: 'watermark', source, sources, streamTime, idle, ended };
 }
 
 /** FNV-1a: a stable key → partition map of our own, so placement never depends on a client library's partitioner. */

@@ -39,6 +39,8 @@ export interface WindowResult {
   viewToPurchaseConversion: number | null;
   topProducts: { productId: string; revenue: number; purchases: number }[];
   lateRecords: number;
+  /** Present (true) when the end of the input closed the window, before stream time reached end + grace. */
+  endOfInput?: true;
 }
 
 export function emptyAggregate(kind: WindowKind, key: string, start: number, end: number): WindowAggregate {

@@ -6,6 +6,12 @@
 // stream time and stamps it on each record; a window closes at the minimum over raw partitions.
 // So whatever order the raw partitions interleave in here, the same records land in the same
 // windows, and a window never closes before every record that belongs in it has arrived.
+//
+// End of input: once every raw partition has ended (the producer's end-of-input markers, after
+// its last events), every window still open closes, marked `endOfInput`. Each kind then counts as
+// closed through the last window holding the largest stream time E: an event arriving later (the
+// producer resumed a longer file, or a new one) that belongs to a window at or before E is late,
+// never added to a window already emitted; later windows open and close as usual.
 import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
 import { addToAggregate, emptyAggregate, resultKey, toResult, type WindowAggregate, type WindowResult } from './window-aggregate';
 import { closeTime, windowsContaining, type WindowKind, type WindowSpec } from './windows';
@@ -55,6 +61,7 @@ interface LateTrack {
 interface SourceState {
   streamTime: number;
   idle: boolean;
+  ended?: boolean;
 }
 
 const META = 'meta';
@@ -66,15 +73,17 @@ export class WindowEngine {
   private sourceCount = 0;
   /** Every window with close time ≤ this has been emitted; -1 before the first close. */
   private closedThrough = -1;
+  /** Per kind, every window with close time ≤ this was emitted at an end of input. */
+  private endedThrough: Partial<Record<WindowKind, number>> = {};
   private readonly dirty = new Set<string>();
 
   constructor(private readonly spec: EngineSpec) {}
 
   onEvent(record: KeyedEventRecord): Emission {
-    this.noteSource(record.source, record.streamTime, false);
+    this.noteSource(record.source, record.streamTime, false, false);
     const late: LateRecord[] = [];
-    const closedAt = Math.max(record.streamTime, this.closedThrough);
     for (const spec of this.spec.windows) {
+      const closedAt = Math.max(record.streamTime, this.closedThrough, this.endedThrough[spec.kind] ?? -1);
       const missed = [];
       for (const bounds of windowsContaining(spec, record.event.eventTime)) {
         if (closeTime(bounds, this.spec.graceMs) <= closedAt) missed.push(bounds);
@@ -90,13 +99,16 @@ export class WindowEngine {
 
   onWatermark(record: WatermarkRecord): Emission {
     this.sourceCount = Math.max(this.sourceCount, record.sources);
-    this.noteSource(record.source, record.streamTime, record.idle);
+    this.noteSource(record.source, record.streamTime, record.idle, record.ended === true);
     this.dirty.add(META);
     const watermark = this.watermark();
-    if (watermark === undefined || watermark <= this.closedThrough) return { results: [], late: [] };
-    this.closedThrough = watermark;
-    const results = this.closeThrough(watermark);
-    this.foldLate(watermark);
+    const results: Emission['results'] = [];
+    if (watermark !== undefined && watermark > this.closedThrough) {
+      this.closedThrough = watermark;
+      results.push(...this.closeThrough(watermark));
+      this.foldLate(watermark);
+    }
+    if (this.allEnded()) results.push(...this.closeAtEndOfInput());
     return { results, late: [] };
   }
 
@@ -121,10 +133,31 @@ export class WindowEngine {
     return engine;
   }
 
-  private noteSource(source: number, streamTime: number, idle: boolean): void {
+  private noteSource(source: number, streamTime: number, idle: boolean, ended: boolean): void {
     const state = this.sources.get(source);
-    this.sources.set(source, { streamTime: Math.max(state?.streamTime ?? -1, streamTime), idle });
-    if (!state || state.idle !== idle || state.streamTime < streamTime) this.dirty.add(META);
+    this.sources.set(source, { streamTime: Math.max(state?.streamTime ?? -1, streamTime), idle, ...(ended ? { ended } : {}) });
+    if (!state || state.idle !== idle || (state.ended === true) !== ended || state.streamTime < streamTime) this.dirty.add(META);
+  }
+
+  /** Every raw partition has been heard from and has ended. */
+  private allEnded(): boolean {
+    if (this.sourceCount === 0) return false;
+    for (let source = 0; source < this.sourceCount; source++) if (this.sources.get(source)?.ended !== true) return false;
+    return true;
+  }
+
+  /** Closes every open window, marked endOfInput; each kind is then closed through the last window holding the largest stream time. */
+  private closeAtEndOfInput(): { key: string; result: WindowResult }[] {
+    const last = Math.max(...[...this.sources.values()].map((s) => s.streamTime));
+    if (last < 0) return [];
+    for (const spec of this.spec.windows) {
+      const through = closeTime({ start: last - (last % spec.advanceMs), end: last - (last % spec.advanceMs) + spec.sizeMs }, this.spec.graceMs);
+      if (through > (this.endedThrough[spec.kind] ?? -1)) {
+        this.endedThrough[spec.kind] = through;
+        this.dirty.add(META);
+      }
+    }
+    return this.closeWhere((w) => closeTime(w.agg, this.spec.graceMs) <= (this.endedThrough[w.agg.kind] ?? -1)).map((r) => ({ key: r.key, result: { ...r.result, endOfInput: true } }));
   }
 
   /**
@@ -139,7 +172,8 @@ export class WindowEngine {
       states.push(state);
     }
     if (states.length === 0) return undefined;
-    const active = states.filter((s) => !s.idle);
+    // An ended partition waits for nothing, like an idle one.
+    const active = states.filter((s) => !s.idle && s.ended !== true);
     if (active.length === 0) return Math.max(...states.map((s) => s.streamTime));
     return Math.min(...active.map((s) => s.streamTime));
   }
@@ -156,8 +190,12 @@ export class WindowEngine {
   }
 
   private closeThrough(watermark: number): { key: string; result: WindowResult }[] {
+    return this.closeWhere((w) => closeTime(w.agg, this.spec.graceMs) <= watermark);
+  }
+
+  private closeWhere(isDue: (w: OpenWindow) => boolean): { key: string; result: WindowResult }[] {
     const due = [...this.windows.entries()]
-      .filter(([, w]) => closeTime(w.agg, this.spec.graceMs) <= watermark)
+      .filter(([, w]) => isDue(w))
       .sort(([a, wa], [b, wb]) => wa.agg.end - wb.agg.end || (a < b ? -1 : a > b ? 1 : 0));
     return due.map(([id, w]) => {
       this.windows.delete(id);
@@ -196,7 +234,7 @@ export class WindowEngine {
 
   private serialise(key: string): string | null {
     if (key === META) {
-      return JSON.stringify({ sourceCount: this.sourceCount, closedThrough: this.closedThrough, sources: [...this.sources.entries()] });
+      return JSON.stringify({ sourceCount: this.sourceCount, closedThrough: this.closedThrough, endedThrough: this.endedThrough, sources: [...this.sources.entries()] });
     }
     if (key.startsWith('w|')) {
       const open = this.windows.get(key.slice(2));
@@ -208,9 +246,10 @@ export class WindowEngine {
 
   private load(key: string, value: string): void {
     if (key === META) {
-      const meta = JSON.parse(value) as { sourceCount: number; closedThrough: number; sources: [number, SourceState][] };
+      const meta = JSON.parse(value) as { sourceCount: number; closedThrough: number; endedThrough?: Partial<Record<WindowKind, number>>; sources: [number, SourceState][] };
       this.sourceCount = meta.sourceCount;
       this.closedThrough = meta.closedThrough;
+      this.endedThrough = meta.endedThrough ?? {};
       for (const [source, state] of meta.sources) this.sources.set(source, state);
     } else if (key.startsWith('w|')) {
       const agg = JSON.parse(value) as WindowAggregate;

@@ -3,7 +3,7 @@
 // and the consumed offset commit in one transaction. State is restored from the changelog
 // whenever partitions are (re)assigned, after fencing their previous owner.
 import type { Batch, Consumer, EachBatchPayload, Message } from 'kafkajs';
-import { readChangelog } from './changelog-reader';
+import { readCompactedTopic } from '../core/compacted-topic';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
 import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
@@ -60,7 +60,7 @@ export class WindowStage {
   private async openTasks(partitions: number[]): Promise<WindowTask[]> {
     const ctx = { ...this.ctx, groupId: this.groupId };
     const opened = await Promise.all(partitions.map((p) => openTask(ctx, this.config.topics.repartition, p)));
-    const state = await readChangelog(this.ctx.kafka, this.ctx.admin, this.ctx.logger, { topic: this.config.topics.changelog, partitions, groupIdPrefix: this.config.groupId });
+    const state = await readCompactedTopic(this.ctx.kafka, this.ctx.admin, this.ctx.logger, { topic: this.config.topics.changelog, partitions, groupIdPrefix: this.config.groupId, doneMessage: 'window state restored' });
     const tasks = opened.map((task) => ({ ...task, engine: WindowEngine.restore(this.spec, state.get(task.partition) ?? new Map<string, string>()) }));
     setImmediate(() => this.updateOpenWindows());
     return tasks;

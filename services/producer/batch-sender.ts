@@ -3,7 +3,8 @@
 // request before sending it and takes them back if it fails, so two overlapping requests to one
 // partition could let the second reuse numbers the broker already stored for the first, and the
 // broker would drop it as a duplicate. Big batches, not overlap, give the throughput.
-import { CompressionTypes, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Message } from 'kafkajs';
+import type { BatchDelivery } from './batch-delivery';
 import type { Compression } from './config';
 import type { RejectReason } from './presets';
 import type { ProducerMetrics } from './producer-metrics';
@@ -29,6 +30,13 @@ interface Batch {
   bytes: number;
   openedAt: number;
   lastLine: number;
+  lastByte: number;
+}
+
+/** Where a row is in the file: the line its record starts on, and the byte after it. */
+export interface RowPlace {
+  line: number;
+  endByte: number;
 }
 
 export interface Delivery {
@@ -57,9 +65,11 @@ export class BatchSender {
   private readonly now: () => number;
   private readonly compression: CompressionTypes;
   private readonly sender: VerifiedSender;
+  /** Where the last batch ended, so an empty final batch keeps the position. */
+  private lastEnd = { lastLine: 0, lastByte: 0 };
 
-  constructor(producer: Producer, private readonly options: BatchSenderOptions) {
-    this.sender = new VerifiedSender(producer, options.partitionCount, options.onResend);
+  constructor(private readonly transport: BatchDelivery, private readonly options: BatchSenderOptions) {
+    this.sender = new VerifiedSender(options.partitionCount, options.onResend);
     this.now = options.now ?? (() => performance.now());
     this.compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.batch = this.emptyBatch();
@@ -83,39 +93,51 @@ export class BatchSender {
     return this.batch.events.length + this.batch.deadLetters.length;
   }
 
-  async addEvent(message: Message, line: number): Promise<void> {
-    await this.enqueue(message, line, undefined);
+  async addEvent(message: Message, at: RowPlace): Promise<void> {
+    await this.enqueue(message, at, undefined);
   }
 
-  async addDeadLetter(message: Message, line: number, reason: RejectReason): Promise<void> {
-    await this.enqueue(message, line, reason);
+  async addDeadLetter(message: Message, at: RowPlace, reason: RejectReason): Promise<void> {
+    await this.enqueue(message, at, reason);
   }
 
-  /** Sends what is pending and waits until every batch is acknowledged or has failed. */
-  async flush(): Promise<Delivery> {
+  /**
+   * Sends what is pending and waits until every batch is acknowledged or has failed. At the end of
+   * the file (`complete`) the last batch says so, even an empty one (then only the position moves).
+   */
+  async flush(complete = false): Promise<Delivery> {
     await this.inFlight;
     if (this.pendingCount() > 0 && this.failure) {
       // After a failure nothing more is sent, so rows still pending are failed rows too.
       this.delivery.failed += this.pendingCount();
       this.batch = this.emptyBatch();
-    } else if (this.pendingCount() > 0) {
-      await this.dispatch();
+    } else if (!this.failure && (this.pendingCount() > 0 || complete)) {
+      await this.dispatch(complete);
       await this.inFlight;
     }
     return this.delivery;
   }
 
   /** Starts sending the pending batch once the previous one is acknowledged. Throws after a failure. */
-  async dispatch(): Promise<void> {
+  async dispatch(complete = false): Promise<void> {
     await this.inFlight;
     if (this.failure) throw this.failure;
     const batch = this.batch;
     this.batch = this.emptyBatch();
-    if (batch.events.length + batch.deadLetters.length > 0) this.inFlight = this.send(batch);
+    if (batch.events.length + batch.deadLetters.length === 0 && !complete) return;
+    if (batch.lastLine === 0) Object.assign(batch, this.lastEnd);
+    this.lastEnd = { lastLine: batch.lastLine, lastByte: batch.lastByte };
+    this.inFlight = this.send(batch, complete);
+  }
+
+  /** Starts the position of an empty final batch at a resumed run's committed one. */
+  startAt(line: number, byteOffset: number): void {
+    this.lastEnd = { lastLine: line, lastByte: byteOffset };
+    this.delivery.deliveredThroughLine = line;
   }
 
   /** Adds a message, sending the pending batch first if the message would take it over batchBytes. */
-  private async enqueue(message: Message, line: number, reason: RejectReason | undefined): Promise<void> {
+  private async enqueue(message: Message, at: RowPlace, reason: RejectReason | undefined): Promise<void> {
     const bytes = size(message);
     let failure: Error | undefined;
     if (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes) {
@@ -124,7 +146,8 @@ export class BatchSender {
     // Queued even after a failure, so flush() counts it among the failed rows.
     if (this.pendingCount() === 0) this.batch.openedAt = this.now();
     this.batch.bytes += bytes;
-    this.batch.lastLine = line;
+    this.batch.lastLine = at.line;
+    this.batch.lastByte = at.endByte;
     if (reason) {
       this.batch.deadLetters.push(message);
       this.batch.reasons.push(reason);
@@ -135,7 +158,7 @@ export class BatchSender {
     if (this.pendingCount() >= this.options.batchMessages) await this.dispatch();
   }
 
-  private async send(batch: Batch): Promise<void> {
+  private async send(batch: Batch, complete: boolean): Promise<void> {
     const { metrics } = this.options;
     const topicMessages = [
       { topic: this.options.rawTopic, messages: batch.events },
@@ -145,7 +168,9 @@ export class BatchSender {
     metrics?.inflightBatches.inc();
     const stopTimer = metrics?.sendDuration.startTimer();
     try {
-      await this.sender.send(topicMessages, { acks: -1, compression: this.compression });
+      await this.transport.deliver(this.sender, topicMessages, this.compression, {
+        line: batch.lastLine, byteOffset: batch.lastByte, events: batch.events.length, deadLetters: batch.deadLetters.length, complete,
+      });
       stopTimer?.();
       this.delivery.sent += batch.events.length;
       this.delivery.rejected += batch.deadLetters.length;
@@ -165,7 +190,7 @@ export class BatchSender {
   }
 
   private emptyBatch(): Batch {
-    return { events: [], deadLetters: [], reasons: [], bytes: 0, openedAt: 0, lastLine: 0 };
+    return { events: [], deadLetters: [], reasons: [], bytes: 0, openedAt: 0, lastLine: 0, lastByte: 0 };
   }
 }
 

@@ -63,7 +63,9 @@ export interface ProducerSettings {
   progressIntervalSeconds: number;
   /** Skip records starting at or before this line: a rerun after a stop resumes with no duplicate (0: from the start). */
   resumeAfterLine: number;
-  topics: { raw: string; deadLetter: string };
+  /** transactional.id of the producer's transactions (PRODUCER_TRANSACTIONAL_ID): one live producer per id; a new one fences the old. */
+  transactionalId: string;
+  topics: { raw: string; deadLetter: string; sourceOffsets: string };
 }
 
 export interface ProducerConfig extends ProducerSettings {
@@ -80,6 +82,7 @@ export const producerDefaults = {
   // One produce request stays under the broker's default message.max.bytes (1 MiB) even uncompressed.
   batchBytes: 1_000_000,
   progressIntervalSeconds: 10,
+  transactionalId: 'ecommerce-producer',
 } as const;
 
 /** Reads and validates the producer's environment; with a plain record, throws ConfigError on any problem. */
@@ -99,9 +102,11 @@ export function readProducerConfig(source: EnvReader | Record<string, string | u
     batchBytes: env.int('PRODUCER_BATCH_BYTES', producerDefaults.batchBytes, { min: 1024, max: 64 * 1024 * 1024 }),
     progressIntervalSeconds: env.int('PRODUCER_PROGRESS_INTERVAL_SECONDS', producerDefaults.progressIntervalSeconds, { min: 1 }),
     resumeAfterLine: env.int('PRODUCER_RESUME_AFTER_LINE', 0, { min: 0 }),
+    transactionalId: env.string('PRODUCER_TRANSACTIONAL_ID', producerDefaults.transactionalId),
     topics: {
       raw: env.string(topicEnvVars.raw, defaultTopics.raw),
       deadLetter: env.string(topicEnvVars.deadLetter, defaultTopics.deadLetter),
+      sourceOffsets: env.string(topicEnvVars.sourceOffsets, defaultTopics.sourceOffsets),
     },
     kafka: readKafkaClientConfig(env, 'producer'),
     metricsPort: env.int('METRICS_PORT', defaultMetricsPort, { min: 0, max: 65535 }),
@@ -208,8 +213,10 @@ export function producerEnv(settings: Partial<ProducerSettings>): Record<string,
   set('PRODUCER_BATCH_BYTES', settings.batchBytes);
   set('PRODUCER_PROGRESS_INTERVAL_SECONDS', settings.progressIntervalSeconds);
   if (settings.resumeAfterLine) set('PRODUCER_RESUME_AFTER_LINE', settings.resumeAfterLine);
+  set('PRODUCER_TRANSACTIONAL_ID', settings.transactionalId);
   set(topicEnvVars.raw, settings.topics?.raw);
   set(topicEnvVars.deadLetter, settings.topics?.deadLetter);
+  set(topicEnvVars.sourceOffsets, settings.topics?.sourceOffsets);
   return env;
 }
 
@@ -229,6 +236,8 @@ export const producerFlags: Record<string, string> = {
   '--resume-after-line': 'PRODUCER_RESUME_AFTER_LINE',
   '--topic': topicEnvVars.raw,
   '--dead-letter-topic': topicEnvVars.deadLetter,
+  '--source-offsets-topic': topicEnvVars.sourceOffsets,
+  '--transactional-id': 'PRODUCER_TRANSACTIONAL_ID',
   '--brokers': 'KAFKA_BROKERS',
   '--metrics-port': 'METRICS_PORT',
 };

@@ -9,9 +9,10 @@ import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
 import { ConfigError } from '../core/env';
 
+/** `endByte`: the byte after the record in the file's text (uncompressed for gzip): where a position points. */
 export type CsvItem =
-  | { kind: 'record'; fields: string[]; line: number; raw: string }
-  | { kind: 'syntax'; line: number; raw: string; message: string };
+  | { kind: 'record'; fields: string[]; line: number; raw: string; endByte: number }
+  | { kind: 'syntax'; line: number; raw: string; message: string; endByte: number };
 
 export interface CsvSource {
   header: string[];
@@ -51,7 +52,7 @@ export async function openCsv(file: string): Promise<CsvSource> {
   const [gzip, { size }] = await Promise.all([isGzipFile(file), stat(file)]);
   const input: ReadStream = createReadStream(file, { highWaterMark: 256 * 1024 });
   const parser = parse({
-    raw: true, bom: true, relax_column_count: true, relax_quotes: true,
+    raw: true, info: true, bom: true, relax_column_count: true, relax_quotes: true,
     skip_empty_lines: true, skip_records_with_error: true, max_record_size: maxRecordBytes,
   });
   const stages: (Readable | NodeJS.WritableStream)[] = gzip ? [input, createGunzip(), parser] : [input, new PassThrough(), parser];
@@ -66,7 +67,7 @@ export async function openCsv(file: string): Promise<CsvSource> {
     // Where it was in the file: records parsed before it may still wait in the parser's buffer.
     else skipped.push({ after: parser.info.records, raw: error.raw ?? '', message: error.message });
   });
-  const iterator = records(file, parser, skipped, failure);
+  const iterator = records(file, parser, skipped, failure, () => (parser as unknown as { info: { bytes: number } }).info.bytes);
   const first = await iterator.next();
   // Nothing to send is a wrong file, not a read that broke off: a configuration error (exit 2).
   if (first.done) throw failure.error ?? new ConfigError([`PRODUCER_FILE ${file} ${size === 0 ? 'is empty (0 bytes): no header row,' : 'has no header row (only blank lines):'} nothing to send`]);
@@ -86,21 +87,21 @@ export async function openCsv(file: string): Promise<CsvSource> {
 
 class OversizedRecord extends Error {}
 
-type ParsedRecord = { record: string[]; raw: string };
+type ParsedRecord = { record: string[]; raw: string; info: { bytes: number } };
 /** A record csv-parse skipped, after how many parsed records. */
 type Skipped = { after: number; raw: string; message: string };
 
-async function* records(file: string, parser: AsyncIterable<ParsedRecord>, skipped: Skipped[], failure: { error?: Error }): AsyncGenerator<CsvItem> {
+async function* records(file: string, parser: AsyncIterable<ParsedRecord>, skipped: Skipped[], failure: { error?: Error }, parsedBytes: () => number): AsyncGenerator<CsvItem> {
   const lines = new LineCounter();
   let taken = 0;
   try {
-    for await (const { record, raw } of parser) {
+    for await (const { record, raw, info } of parser) {
       // With relax_quotes the only skip left is an unclosed quote at the end of the input. It is
       // handed out in its place in the file, never before records still buffered, so line numbers
       // do not depend on how fast the caller reads (pacing).
-      while (skipped.length > 0 && skipped[0]!.after <= taken) yield syntaxItem(lines, skipped.shift()!);
+      while (skipped.length > 0 && skipped[0]!.after <= taken) yield syntaxItem(lines, skipped.shift()!, info.bytes - Buffer.byteLength(raw));
       taken++;
-      yield { kind: 'record', fields: record, line: lines.advance(raw), raw: trimRecord(raw) };
+      yield { kind: 'record', fields: record, line: lines.advance(raw), raw: trimRecord(raw), endByte: info.bytes };
     }
   } catch (error) {
     // Records still buffered in the parser are dropped with it, so the count of lines handed out is
@@ -108,12 +109,12 @@ async function* records(file: string, parser: AsyncIterable<ParsedRecord>, skipp
     if (error instanceof OversizedRecord) throw new CsvUnreadableError(file, lines.next, error.message);
     throw error;
   }
-  for (const item of skipped.splice(0)) yield syntaxItem(lines, item);
+  for (const item of skipped.splice(0)) yield syntaxItem(lines, item, parsedBytes());
   if (failure.error) throw failure.error;
 }
 
-function syntaxItem(lines: LineCounter, { raw, message }: Skipped): CsvItem {
-  return { kind: 'syntax', line: lines.advance(raw), raw: trimRecord(raw), message };
+function syntaxItem(lines: LineCounter, { raw, message }: Skipped, endByte: number): CsvItem {
+  return { kind: 'syntax', line: lines.advance(raw), raw: trimRecord(raw), message, endByte };
 }
 
 /**

@@ -14,3 +14,19 @@ export function createEventProducer(kafka: Kafka): Producer {
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
   });
 }
+
+/**
+ * The service's producer: transactional, so each batch and the file position it reaches commit
+ * together (batch-delivery.ts). One transactional.id per stack: a restarted or replaced producer
+ * fences the one before it.
+ */
+export function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+  return kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 },
+  });
+}

@@ -1,9 +1,12 @@
 // The producer's pipeline for one file: CSV records → events or dead letters → batches → Kafka,
 // pulling the next record only when the sender has room, so memory stays flat and a stop (signal)
 // loses nothing: every record taken from the file is sent or dead-lettered before it returns.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
+import { ConfigError } from '../core/env';
 import type { Logger } from 'pino';
+import { PlainDelivery, type BatchDelivery } from './batch-delivery';
 import { BatchSender, KafkaDeliveryError } from './batch-sender';
 import type { ProducerSettings } from './config';
 import { openCsv, type CsvItem, type CsvSource } from './csv-source';
@@ -20,6 +23,10 @@ export interface StreamFileOptions {
   settings: ProducerSettings;
   /** A connected kafkajs producer, idempotent. */
   producer: Producer;
+  /** How batches reach Kafka: the service passes a TransactionalDelivery; plain idempotent sends otherwise. */
+  delivery?: BatchDelivery;
+  /** A committed position this run resumes after (its line overrides a smaller resumeAfterLine). */
+  resumeFrom?: { line: number; byteOffset: number };
   /** Partition counts of the two topics (partitionCounterFor in production). */
   partitionCount: PartitionCounter;
   logger: Logger;
@@ -48,6 +55,8 @@ export interface ProducerReport {
   stoppedBy: StopCause;
   error?: string;
   exitCode: number;
+  /** With a committed position: what the file has put on the topics over every run, through deliveredThroughLine. */
+  wholeFile?: { sent: number; rejected: number; complete: boolean };
 }
 
 /** In paced modes a partly filled batch waits at most this long before it is sent anyway. */
@@ -55,6 +64,8 @@ const lingerMs = 100;
 
 /** Opens the file and matches its header to a preset without sending anything: bad input fails before Kafka is involved. */
 export async function checkInput(settings: ProducerSettings): Promise<string> {
+  // A bind mount of a path missing on the Docker host shows up as an empty directory.
+  if ((await stat(settings.file)).isDirectory()) throw new ConfigError([`PRODUCER_FILE ${settings.file} is a directory, not a CSV file (a dataset path missing on the Docker host?)`]);
   const source = await openCsv(settings.file);
   try {
     return compilePreset(source.header, settings).name;
@@ -68,7 +79,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   const source = await openCsv(settings.file);
   const preset = compilePreset(source.header, settings);
   logger.info({ file: settings.file, preset: preset.name, gzip: source.gzip, bytes: source.totalBytes, pace: settings.pace, key: settings.key }, 'streaming');
-  const sender = new BatchSender(options.producer, {
+  const sender = new BatchSender(options.delivery ?? new PlainDelivery(options.producer), {
     rawTopic: settings.topics.raw, deadLetterTopic: settings.topics.deadLetter, batchMessages: settings.batchMessages,
     batchBytes: settings.batchBytes, compression: settings.compression, partitionCount: options.partitionCount,
     onResend: (what) => logger.warn({ unacknowledged: what }, 'kafkajs left partitions of a batch unacknowledged; sending them again'),
@@ -79,9 +90,11 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
     () => ({ read: state.read, sent: sender.totals.sent, rejected: sender.totals.rejected, bytesRead: source.bytesRead(), totalBytes: source.totalBytes }),
     { logger, intervalSeconds: settings.progressIntervalSeconds, terminal: options.terminal },
   );
+  const resumeAfterLine = Math.max(settings.resumeAfterLine, options.resumeFrom?.line ?? 0);
+  if (options.resumeFrom) sender.startAt(options.resumeFrom.line, options.resumeFrom.byteOffset);
   const row = new RowHandler(settings, preset, sender, new Pacer(settings.pace, options.clock ?? systemClock), options.signal);
-  let { stoppedBy, error } = await pump(source, row, state, options);
-  const delivery = await sender.flush();
+  let { stoppedBy, error } = await pump(source, row, state, { ...options, resumeAfterLine });
+  const delivery = await sender.flush(stoppedBy === 'end');
   progress.stop();
   if (sender.error && !error) {
     error = sender.error;
@@ -90,7 +103,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   const exitCode = stoppedBy === 'kafka' || delivery.failed > 0 ? exitCodes.kafka : stoppedBy === 'input' ? exitCodes.input : exitCodes.ok;
   return {
     file: settings.file, preset: preset.name, skipped: state.skipped, read: state.read, sent: delivery.sent, rejected: delivery.rejected, failed: delivery.failed,
-    rejectedByReason: delivery.rejectedByReason, deliveredThroughLine: Math.max(delivery.deliveredThroughLine, settings.resumeAfterLine), stoppedBy,
+    rejectedByReason: delivery.rejectedByReason, deliveredThroughLine: Math.max(delivery.deliveredThroughLine, resumeAfterLine), stoppedBy,
     ...(error ? { error: error.message } : {}), exitCode,
   };
 }
@@ -102,12 +115,12 @@ interface RunState {
 }
 
 /** Feeds records to the row handler until the file ends, a signal stops it, or something fails. */
-async function pump(source: CsvSource, row: RowHandler, state: RunState, options: StreamFileOptions): Promise<{ stoppedBy: StopCause; error?: Error }> {
-  const { settings, metrics, signal } = options;
+async function pump(source: CsvSource, row: RowHandler, state: RunState, options: StreamFileOptions & { resumeAfterLine: number }): Promise<{ stoppedBy: StopCause; error?: Error }> {
+  const { metrics, signal, resumeAfterLine } = options;
   if (signal?.aborted) return { stoppedBy: 'signal' };
   try {
     for await (const item of source.items) {
-      if (item.line <= settings.resumeAfterLine) {
+      if (item.line <= resumeAfterLine) {
         state.skipped++;
         continue;
       }
@@ -156,13 +169,13 @@ class RowHandler {
       if (this.sender.pendingAgeMs() + delay >= lingerMs) await this.sender.dispatch();
       await abortableSleep(this.pacer, delay, this.signal);
     }
-    await this.sender.addEvent({ key: eventKey(event, this.settings.key), value: JSON.stringify(event) }, item.line);
+    await this.sender.addEvent({ key: eventKey(event, this.settings.key), value: JSON.stringify(event) }, item);
     return undefined;
   }
 
   private async reject(item: CsvItem, reason: RejectReason, message: string): Promise<RejectReason> {
     const value = { origin: 'producer' as const, file: this.fileName, line: item.line, ...withRaw(item.raw), reason, error: message, preset: this.preset.name };
-    await this.sender.addDeadLetter(deadLetterMessage(value), item.line, reason);
+    await this.sender.addDeadLetter(deadLetterMessage(value), item, reason);
     return reason;
   }
 }
@@ -185,5 +198,8 @@ export function formatReport(r: ProducerReport): string {
   const failed = r.failed > 0 ? ` + failed ${r.failed}` : '';
   const reasons = Object.entries(r.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ');
   const skipped = r.skipped > 0 ? `; ${r.skipped} rows before were skipped (resumed)` : '';
-  return `${r.file}: read ${r.read} = sent ${r.sent} + rejected ${r.rejected}${failed}${reasons ? ` (${reasons})` : ''}${skipped}; stopped by ${r.stoppedBy}; delivered through line ${r.deliveredThroughLine}`;
+  const whole = r.wholeFile
+    ? `; the file over every run: read ${r.wholeFile.sent + r.wholeFile.rejected} = sent ${r.wholeFile.sent} + rejected ${r.wholeFile.rejected}${r.wholeFile.complete ? ', complete' : ''}`
+    : '';
+  return `${r.file}: read ${r.read} = sent ${r.sent} + rejected ${r.rejected}${failed}${reasons ? ` (${reasons})` : ''}${skipped}; stopped by ${r.stoppedBy}; delivered through line ${r.deliveredThroughLine}${whole}`;
 }

@@ -11,6 +11,9 @@ import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Pr
 /** Partition count of a topic (metadata; the producer's Describe ACL allows it). */
 export type PartitionCounter = (topic: string) => Promise<number>;
 
+/** A producer, or one of its transactions: both send batches. */
+export type BatchTarget = Pick<Producer, 'sendBatch'>;
+
 const maxResends = 5;
 
 export class VerifiedSender {
@@ -18,19 +21,18 @@ export class VerifiedSender {
   private readonly counts = new Map<string, PartitionMetadata[]>();
 
   constructor(
-    private readonly producer: Producer,
     private readonly partitionCount: PartitionCounter,
     private readonly onResend: (what: string) => void = () => undefined,
   ) {}
 
   /** Sends until every partition is acknowledged; throws when kafkajs throws or a partition never is. */
-  async send(topicMessages: TopicMessages[], options: Omit<ProducerBatch, 'topicMessages'>): Promise<void> {
+  async send(target: BatchTarget, topicMessages: TopicMessages[], options: Omit<ProducerBatch, 'topicMessages'>): Promise<void> {
     for (const { topic, messages } of topicMessages) await this.assignPartitions(topic, messages);
     let pending = topicMessages;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > maxResends) throw new Error(`Kafka never acknowledged ${describe(pending)} after ${maxResends} resends`);
       if (attempt > 0) this.onResend(describe(pending));
-      const acknowledged = new Set((await this.producer.sendBatch({ ...options, topicMessages: pending })).map((r) => `${r.topicName}:${r.partition}`));
+      const acknowledged = new Set((await target.sendBatch({ ...options, topicMessages: pending })).map((r) => `${r.topicName}:${r.partition}`));
       pending = pending
         .map(({ topic, messages }) => ({ topic, messages: messages.filter((m) => !acknowledged.has(`${topic}:${m.partition}`)) }))
         .filter((t) => t.messages.length > 0);
@@ -38,6 +40,7 @@ export class VerifiedSender {
   }
 
   private async assignPartitions(topic: string, messages: Message[]): Promise<void> {
+    if (messages.every((m) => m.partition !== undefined)) return;
     let metadata = this.counts.get(topic);
     if (!metadata) {
       const count = await this.partitionCount(topic);
@@ -46,7 +49,8 @@ export class VerifiedSender {
       metadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
       this.counts.set(topic, metadata);
     }
-    for (const message of messages) message.partition = this.partitioner({ topic, partitionMetadata: metadata, message });
+    // A partition chosen by the caller stays (the position record always goes to partition 0).
+    for (const message of messages) message.partition ??= this.partitioner({ topic, partitionMetadata: metadata, message });
   }
 }
 

@@ -83,7 +83,7 @@ describe('dashboards on the running pipeline', () => {
       {
         ...core,
         METRICS_PORT: String(producerPort),
-        ...producerEnv({ file: csv, pace: { mode: 'rate', eventsPerSecond: 400 }, batchMessages: 200, topics: { raw: topics.raw, deadLetter: topics.deadLetter } }),
+        ...producerEnv({ file: csv, pace: { mode: 'rate', eventsPerSecond: 400 }, batchMessages: 200, topics: { raw: topics.raw, deadLetter: topics.deadLetter, sourceOffsets: topics.sourceOffsets } }),
       },
       path.join(dir, 'producer.log'),
     );

@@ -2,8 +2,10 @@
 // server.properties and real certificates, topics and ACLs applied by the program's own resource
 // code, producer and consumer started with the environment the stack gives their containers, and
 // Prometheus with the rendered scrape config. A generated CSV with out-of-order, late and malformed
-// rows goes in; what comes out of processed_ecommerce_topic (read_committed) must equal an oracle
-// that computes the same windows from the CSV in SQL, sharing no code with the services.
+// rows goes in, through a producer SIGKILLed twice mid-file and restarted with the same environment
+// (it resumes after its committed position); what comes out of processed_ecommerce_topic
+// (read_committed) must equal an oracle that computes the same windows from the CSV in SQL, sharing
+// no code with the services, including the last windows of the file, which its end closes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +19,8 @@ import { serviceScrapeTargets } from '../../infra/render/service-containers';
 import { writeGeneratedCsv, type GenerateSummary } from '../../services/producer/generator';
 import { freePorts } from '../../tools/kafka/free-port';
 import { repoRoot } from '../../tools/kafka/kafka-runtime';
-import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../../tools/local-stack';
+import { metricNames } from '../../services/core/metric-names';
+import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../../tools/local-stack';
 import { readAll, waitFor } from '../support/consumer-run';
 import { deadPanels, formatResults, waitForLiveDashboards, type QueryResult } from '../support/dashboard-queries';
 import { PrometheusServer } from '../support/prometheus-server';
@@ -26,7 +29,7 @@ import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
 interface OracleWindow {
   windowKind: string; key: string; windowStartMs: number; windowEndMs: number; events: number;
   eventsByType: Record<string, number>; purchases: number; revenue: number; averagePurchasePrice: number | null;
-  distinctUsers: number; distinctSessions: number; viewToPurchaseConversion: number | null;
+  distinctUsers: number; distinctSessions: number; viewToPurchaseConversion: number | null; endOfInput?: true;
   topProducts: { productId: string; revenue: number; purchases: number }[]; lateRecords: number;
 }
 interface Oracle { rows: number; rejected: number; rejectedByReason: Record<string, number>; lateRecords: number; watermark: number; windows: OracleWindow[] }
@@ -64,6 +67,7 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
     const oracleRun = spawnSync('python3', [path.join(repoRoot, 'test', 'oracle', 'windows_oracle.py'), JSON.stringify({
       partitions: raw.partitions, tumblingMs: consumerSettings.tumblingSizeMs, slidingMs: consumerSettings.slidingSizeMs,
       advanceMs: consumerSettings.slidingAdvanceMs, graceMs: consumerSettings.graceMs, topN: consumerSettings.topN, groupBy: consumerSettings.groupBy,
+      endOfInput: true,
     })], { input: readFileSync(csv), maxBuffer: 256 * 1024 * 1024 });
     assert.equal(oracleRun.status, 0, `oracle failed: ${String(oracleRun.stderr)}`);
     oracle = JSON.parse(String(oracleRun.stdout)) as Oracle;
@@ -84,9 +88,22 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
     await rogue.send({ topic: topicNames.raw, messages: [{ key: 'rogue', value: 'not json at all' }] }).finally(() => rogue.disconnect());
 
     // 2000 rows/s: about 20 s of work, so Prometheus sees every rate while the services run.
-    producer = startService('producer', { ...envs.producer, METRICS_PORT: String(producerPort), PRODUCER_FILE: csv, PRODUCER_RATE: '2000' }, path.join(dir, 'producer.log'));
+    const producerEnv = { ...envs.producer, METRICS_PORT: String(producerPort), PRODUCER_FILE: csv, PRODUCER_RATE: '2000' };
+    producer = startService('producer', producerEnv, path.join(dir, 'producer.log'));
     consumer = startService('consumer', { ...envs.consumers[0]!, METRICS_PORT: String(consumerPort) }, path.join(dir, 'consumer.log'));
     liveDashboards = waitForLiveDashboards(prometheus.url, { macros: { rateInterval: '10s', range: '1h' }, timeoutMs: 90_000 });
+    // Two crashes mid-file (SIGKILL, after a random number of rows), each followed by a restart with the same environment.
+    for (let crash = 0; crash < 2; crash++) {
+      const target = 3_000 + Math.floor(Math.random() * 8_000);
+      const running = producer;
+      await waitFor(`the producer to read ${target} rows`, async () => {
+        if (running.child.exitCode !== null) throw new Error(`the producer exited before the crash:\n${running.log()}`);
+        return (await scrapeMetric(producerPort!, metricNames.producer.rowsRead)) >= target;
+      }, 120_000, 100);
+      process.kill(Number(readFileSync(running.pidFile, 'utf8').trim()), 'SIGKILL');
+      assert.notEqual(await running.exited, 0);
+      producer = startService('producer', producerEnv, path.join(dir, 'producer.log'));
+    }
   });
 
   after(async () => {
@@ -104,8 +121,9 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
     assert.equal(code, 0, explain());
     assert.equal(oracle.rows, generated.rows);
     assert.equal(oracle.rejected, generated.malformed, 'the oracle and the generator disagree on malformed rows');
-    const summary = /read (\d+) = sent (\d+) \+ rejected (\d+)/.exec(producer!.log(1000));
+    const summary = /the file over every run: read (\d+) = sent (\d+) \+ rejected (\d+), complete/.exec(producer!.log(1000));
     assert.ok(summary, `no summary line in the producer's output:\n${explain()}`);
+    assert.match(producer!.log(1000), /resuming events\.csv after line \d+/);
     assert.deepEqual(summary.slice(1).map(Number), [oracle.rows, oracle.rows - oracle.rejected, oracle.rejected]);
     let dead: Awaited<ReturnType<typeof readAll>> = [];
     await waitFor('every dead letter', async () => (dead = await readAll(kafka, admin, topicNames.deadLetter)).length >= oracle.rejected + 1, 60_000, 1_000);
@@ -154,9 +172,11 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
       differs('topProducts', have.topProducts.length === want.topProducts.length && have.topProducts.every((p, i) =>
         p.productId === want.topProducts[i]!.productId && p.purchases === want.topProducts[i]!.purchases && close(p.revenue, want.topProducts[i]!.revenue, 1e-6)));
       differs('lateRecords', have.lateRecords === want.lateRecords);
+      differs('endOfInput', have.endOfInput === want.endOfInput);
     }
     assert.deepEqual(problems.slice(0, 20), [], `${problems.length} differences`);
     assert.ok(oracle.windows.some((w) => w.lateRecords > 0), 'the data should make some windows count late records');
+    assert.ok(oracle.windows.filter((w) => w.endOfInput).length >= 2, 'the last windows of the file are closed by its end');
   });
 
   it('late records are routed to the late-events topic, none silently dropped', async () => {

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
 import { createAcl } from '../../infra/kafka-admin/acl-provider';
 import { aclBindings, leastPrivilegeRules } from '../../infra/security/acl-rules';
+import { controlHeader, endOfInput } from '../../services/core/end-of-input';
 import { defaultTopics } from '../../services/core/topics';
 import { writeGeneratedCsv } from '../../services/producer/generator';
 import { exitCodes } from '../../services/producer/exit-codes';
@@ -29,7 +30,13 @@ describe('producer over mTLS with least-privilege ACLs', () => {
     kafka = tls.cluster.kafka();
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: defaultTopics.raw, numPartitions: 3 }, { topic: defaultTopics.deadLetter, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [
+        { topic: defaultTopics.raw, numPartitions: 3 }, { topic: defaultTopics.deadLetter, numPartitions: 1 },
+        { topic: defaultTopics.sourceOffsets, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ],
+      waitForLeaders: true,
+    });
     for (const binding of aclBindings(leastPrivilegeRules({ groupPrefix: 'ecommerce-consumer', transactionalIdPrefix: 'ecommerce-consumer' }), defaultTopics)) {
       await createAcl(admin, binding);
     }
@@ -66,15 +73,17 @@ describe('producer over mTLS with least-privilege ACLs', () => {
     return { code, stdout, stderr };
   }
 
-  it('streams a file with the producer certificate: every row on its topic', { timeout: 120_000 }, async () => {
+  it('streams a file with the producer certificate, in transactions with its position: every row on its topic', { timeout: 120_000 }, async () => {
     const file = path.join(dir, 'events.csv.gz');
     const summary = await writeGeneratedCsv(file, { rows: 5000, seed: 21, malformedRate: 0.02, gzip: true });
     const { code, stdout, stderr } = await produceAs('producer', file);
     assert.equal(code, exitCodes.ok, stderr);
     const good = summary.rows - summary.malformed;
     assert.match(stdout, new RegExp(`read 5000 = sent ${good} \\+ rejected ${summary.malformed} `));
-    const events = await consumeUntil(kafka, defaultTopics.raw, (r) => r.length >= good, { timeoutMs: 30_000 });
-    assert.equal(events.length, good);
+    // The events, then one end-of-input marker per partition.
+    const records = await consumeUntil(kafka, defaultTopics.raw, (r) => r.length >= good + 3, { timeoutMs: 30_000 });
+    assert.equal(records.filter((r) => r.headers[controlHeader] === undefined).length, good);
+    assert.equal(records.filter((r) => r.headers[controlHeader] === endOfInput).length, 3);
     const dead = await consumeUntil(kafka, defaultTopics.deadLetter, (r) => r.length >= summary.malformed, { timeoutMs: 30_000 });
     assert.equal(dead.length, summary.malformed);
   });
@@ -88,13 +97,13 @@ describe('producer over mTLS with least-privilege ACLs', () => {
     assert.doesNotMatch(stderr, /Closed connection/);
   });
 
-  it('exits 4 with an exact account when the broker refuses its writes', { timeout: 120_000 }, async () => {
+  it('exits 4 before reading a row when another identity tries to be the producer', { timeout: 120_000 }, async () => {
     const file = path.join(dir, 'refused.csv');
     await writeGeneratedCsv(file, { rows: 3000, seed: 22 });
-    // The consumer certificate may read the raw topic but not write it.
+    // The consumer certificate may neither use the producer's transactional id nor write the raw topic.
     const { code, stdout, stderr } = await produceAs('consumer', file);
     assert.equal(code, exitCodes.kafka, stderr);
-    assert.match(stdout, /read (\d+) = sent 0 \+ rejected 0 \+ failed \1\b.*stopped by kafka/);
-    assert.match(stderr, /authori[sz]ation/i);
+    assert.doesNotMatch(stdout, /read \d+/);
+    assert.match(stderr, /cannot start as transactional id ecommerce-producer .*authorized/);
   });
 });

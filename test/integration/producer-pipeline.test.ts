@@ -36,7 +36,7 @@ function expectedEvent(row: GeneratedRow, file: string): EcommerceEvent {
   };
 }
 
-type TopicNames = { raw: string; deadLetter: string };
+type TopicNames = { raw: string; deadLetter: string; sourceOffsets: string };
 
 /** A real cluster plus the helpers every test here needs: fresh topics, generated files, read-back checks. */
 class Rig {
@@ -61,13 +61,16 @@ class Rig {
 
   async topics(replicationFactor = 1): Promise<TopicNames> {
     this.topicSeq++;
-    const names = { raw: `raw_${this.topicSeq}`, deadLetter: `dead_${this.topicSeq}` };
+    const names = { raw: `raw_${this.topicSeq}`, deadLetter: `dead_${this.topicSeq}`, sourceOffsets: `offsets_${this.topicSeq}` };
     const configEntries = replicationFactor > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       await admin.createTopics({
-        topics: [{ topic: names.raw, numPartitions: 3, replicationFactor, configEntries }, { topic: names.deadLetter, numPartitions: 1, replicationFactor, configEntries }],
+        topics: [
+          { topic: names.raw, numPartitions: 3, replicationFactor, configEntries }, { topic: names.deadLetter, numPartitions: 1, replicationFactor, configEntries },
+          { topic: names.sourceOffsets, numPartitions: 1, replicationFactor, configEntries: [...configEntries, { name: 'cleanup.policy', value: 'compact' }] },
+        ],
         waitForLeaders: true,
       });
     } finally {
@@ -79,7 +82,7 @@ class Rig {
   settings(file: string, names: TopicNames, extra: Record<string, string> = {}): ProducerSettings {
     return readProducerConfig({
       KAFKA_BROKERS: this.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', PRODUCER_FILE: file,
-      TOPIC_RAW: names.raw, TOPIC_DEAD_LETTER: names.deadLetter, ...extra,
+      TOPIC_RAW: names.raw, TOPIC_DEAD_LETTER: names.deadLetter, TOPIC_SOURCE_OFFSETS: names.sourceOffsets, ...extra,
     });
   }
 
@@ -214,7 +217,10 @@ describe('producer against a real broker', () => {
     const { file } = await rig.generate('paced.csv', { rows: 50_000, seed: 13, malformedRate: 0.02 });
     const child = spawn(process.execPath, ['--import', 'tsx', 'services/producer/main.ts', '--file', file, '--rate', '2000', '--batch-messages', '200'], {
       cwd: repo,
-      env: { ...process.env, KAFKA_BROKERS: rig.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', TOPIC_RAW: names.raw, TOPIC_DEAD_LETTER: names.deadLetter, METRICS_PORT: '0', LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env, KAFKA_BROKERS: rig.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', TOPIC_RAW: names.raw, TOPIC_DEAD_LETTER: names.deadLetter,
+        TOPIC_SOURCE_OFFSETS: names.sourceOffsets, PRODUCER_TRANSACTIONAL_ID: `producer-${names.raw}`, METRICS_PORT: '0', LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

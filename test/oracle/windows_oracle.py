@@ -12,12 +12,14 @@ It implements the semantics the README documents, from their definitions:
     multiples of the advance; a record is late for a window when end + grace <= its partition's
     stream time (including itself), and is then counted and routed, not aggregated;
   * once every partition is idle, a window is final when end + grace <= the largest stream time;
+  * with "endOfInput" (the producer read its file to the end and said so on every partition), every
+    other window is final too, marked "endOfInput": true;
   * a window's late count is the number of records late for its kind and key found at a stream time
     before its close (end + grace).
 
 Usage: windows_oracle.py '<json settings>' < data.csv > result.json
 settings: {"partitions": 3, "tumblingMs": .., "slidingMs": .., "advanceMs": .., "graceMs": .., "topN": ..,
-           "groupBy": ["category", "overall"]}
+           "groupBy": ["category", "overall"], "endOfInput": false}
 """
 import csv
 import json
@@ -151,6 +153,7 @@ def main():
     db.executemany("INSERT INTO assigned VALUES (?,?,?,?,?,?,?,?,?)", batch)
     db.executemany("INSERT INTO late VALUES (?,?,?)", late_batch)
     watermark = max(stream)
+    ended = bool(settings.get("endOfInput", False))
 
     type_columns = ", ".join(f"SUM(type = '{t}') AS n_{t}" for t in TYPES)
     windows = db.execute(f"""
@@ -159,9 +162,9 @@ def main():
                COUNT(DISTINCT user) AS users, COUNT(DISTINCT session) AS sessions,
                (SELECT COUNT(*) FROM late l WHERE l.kind = a.kind AND l.gkey = a.gkey AND l.stream_time < a.end_ + :grace) AS late
         FROM assigned a
-        WHERE end_ + :grace <= :watermark
+        WHERE end_ + :grace <= :watermark OR :ended
         GROUP BY kind, gkey, start, end_
-        ORDER BY kind, gkey, start""", {"grace": grace, "watermark": watermark}).fetchall()
+        ORDER BY kind, gkey, start""", {"grace": grace, "watermark": watermark, "ended": ended}).fetchall()
     top = {}
     for kind, gkey, start, product, revenue, purchases in db.execute("""
         SELECT kind, gkey, start, product, revenue, purchases FROM (
@@ -177,14 +180,17 @@ def main():
         counts = dict(zip(TYPES, row[5:10]))
         revenue_micros, users, sessions, late = row[10:14]
         purchases, views = counts["purchase"], counts["view"]
-        results.append({
+        result = {
             "windowKind": kind, "key": gkey, "windowStartMs": start, "windowEndMs": end, "events": events,
             "eventsByType": counts, "purchases": purchases, "revenue": revenue_micros / 1e6,
             "averagePurchasePrice": None if purchases == 0 else round(revenue_micros / purchases) / 1e6,
             "distinctUsers": users, "distinctSessions": sessions,
             "viewToPurchaseConversion": None if views == 0 else purchases / views,
             "topProducts": top.get((kind, gkey, start), []), "lateRecords": late,
-        })
+        }
+        if end + grace > watermark:
+            result["endOfInput"] = True
+        results.append(result)
     json.dump({"rows": rows, "rejected": rejected, "rejectedByReason": by_reason, "lateRecords": len(late_batch),
                "watermark": watermark, "windows": results}, sys.stdout)
 

@@ -21,12 +21,14 @@ export interface TopicNames {
   late: string;
   repartition: string;
   changelog: string;
+  sourceOffsets: string;
 }
 
 export function topicNames(prefix: string): TopicNames {
   return {
     raw: `${prefix}_raw`, processed: `${prefix}_processed`, deadLetter: `${prefix}_dead_letter`,
     late: `${prefix}_late`, repartition: `${prefix}_repartition`, changelog: `${prefix}_changelog`,
+    sourceOffsets: `${prefix}_source_offsets`,
   };
 }
 
@@ -34,6 +36,7 @@ export function topicEnv(topics: TopicNames): Record<string, string> {
   return {
     TOPIC_RAW: topics.raw, TOPIC_PROCESSED: topics.processed, TOPIC_DEAD_LETTER: topics.deadLetter,
     TOPIC_LATE: topics.late, TOPIC_REPARTITION: topics.repartition, TOPIC_CHANGELOG: topics.changelog,
+    TOPIC_SOURCE_OFFSETS: topics.sourceOffsets,
   };
 }
 
@@ -47,6 +50,7 @@ export async function createTopics(admin: Admin, topics: TopicNames, partitions:
       { topic: topics.processed, numPartitions: 2 },
       { topic: topics.deadLetter, numPartitions: 1 },
       { topic: topics.late, numPartitions: 1 },
+      { topic: topics.sourceOffsets, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     ],
   });
 }

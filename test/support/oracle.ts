@@ -7,6 +7,8 @@
 // time ≥ end + grace; a window is emitted once the overall stream time (largest event time of all)
 // reaches end + grace, when all partitions have gone quiet; "late records so far" of a window =
 // records for its kind and key found late while their partition's stream time was < end + grace.
+// With `endOfInput` (every partition ended with the producer's marker), every other window is
+// emitted too, marked `endOfInput: true`.
 
 export interface OracleEvent {
   eventId: string;
@@ -28,6 +30,8 @@ export interface OracleOptions {
   graceMs: number;
   groupBy: string[];
   topN: number;
+  /** The input ended on every partition: windows not yet due are emitted as well, marked. */
+  endOfInput?: boolean;
 }
 
 export interface OracleOutput {
@@ -82,10 +86,12 @@ export function oracle(partitions: OracleEvent[][], options: OracleOptions): Ora
   const results = new Map<string, Record<string, unknown>>();
   for (const [id, w] of members) {
     const end = w.start + w.size;
-    if (end + options.graceMs > overall) continue;
+    const due = end + options.graceMs <= overall;
+    if (!due && !options.endOfInput) continue;
     const marks = lateMarks.get(`${w.kind}|${w.key}`) ?? [];
     const lateCount = marks.filter((t) => t < end + options.graceMs).length;
-    results.set(id, summarise(w.kind, w.size, w.advance, w.key, w.start, w.list.map((m) => m.event), options.topN, lateCount));
+    const result = summarise(w.kind, w.size, w.advance, w.key, w.start, w.list.map((m) => m.event), options.topN, lateCount);
+    results.set(id, due ? result : { ...result, endOfInput: true });
   }
   return { results, late };
 }

@@ -117,9 +117,15 @@ export const expectedAcls = [
   'User:consumer Write topic:processed_ecommerce_topic',
   'User:consumer Write transactionalId:ecommerce-consumer*',
   'User:producer Describe topic:ecommerce_dead_letter',
+  'User:producer Describe topic:ecommerce_producer_offsets',
   'User:producer Describe topic:ecommerce_topic',
+  'User:producer Describe transactionalId:ecommerce-producer',
+  'User:producer Read group:ecommerce-producer*',
+  'User:producer Read topic:ecommerce_producer_offsets',
   'User:producer Write topic:ecommerce_dead_letter',
+  'User:producer Write topic:ecommerce_producer_offsets',
   'User:producer Write topic:ecommerce_topic',
+  'User:producer Write transactionalId:ecommerce-producer',
 ].sort();
 
 /**

@@ -3,7 +3,7 @@
 // must stay inside its own prefix.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { peerPrincipal, streamsPeerAclRules, windowDifferences } from '../../bench/streams-peer';
+import { peerPrincipal, streamsPeerAclRules, windowDifferences, withoutEndOfInput } from '../../bench/streams-peer';
 import { aclBindings } from '../../infra/security/acl-rules';
 
 const window = (key: string, extra: Record<string, unknown> = {}): [string, unknown] => [
@@ -28,6 +28,12 @@ describe('windowDifferences', () => {
     assert.ok(problems.includes("d: only in the peer's"));
   });
 
+  it('leaves out our windows the end of input closed: Kafka Streams has none', () => {
+    const ours = new Map([window('a'), window('b', { endOfInput: true })]);
+    assert.deepEqual([...withoutEndOfInput(ours).keys()], ['a']);
+    assert.deepEqual(windowDifferences(withoutEndOfInput(ours), new Map([window('a')])), []);
+  });
+
   it('stops listing at the limit and says how many more', () => {
     const ours = new Map(Array.from({ length: 15 }, (_, i) => window(`w${i}`)));
     const problems = windowDifferences(ours, new Map(), 10);
@@ -38,7 +44,7 @@ describe('windowDifferences', () => {
 
 describe('streamsPeerAclRules', () => {
   it('reads the raw topic and owns only what is prefixed with its principal, with no cluster rights', () => {
-    const bindings = aclBindings(streamsPeerAclRules('ecommerce_topic_x'), { raw: '', processed: '', deadLetter: '', late: '', repartition: '', changelog: '' });
+    const bindings = aclBindings(streamsPeerAclRules('ecommerce_topic_x'), { raw: '', processed: '', deadLetter: '', late: '', repartition: '', changelog: '', sourceOffsets: '' });
     assert.ok(bindings.every((b) => b.principal === `User:${peerPrincipal}`));
     assert.ok(!bindings.some((b) => b.resourceType === 'cluster'));
     const onRaw = bindings.filter((b) => b.resourceName === 'ecommerce_topic_x');

@@ -7,6 +7,7 @@ import type { GroupKeyKind } from '../../services/consumer/config';
 import type { RepartitionRecord } from '../../services/consumer/repartition-records';
 import { partitionFor, repartitionBatch, watermark, type RawMessage } from '../../services/consumer/repartitioner';
 import { WindowEngine, type EngineSpec } from '../../services/consumer/window-engine';
+import { endOfInputMessages } from '../../services/core/end-of-input';
 import { generateRawPartitions, seededRandom, type GeneratedMessage } from '../support/consumer-events';
 import { oracle, type OracleEvent, type OracleOptions } from '../support/oracle';
 
@@ -27,25 +28,33 @@ interface PipelineOutput {
 }
 
 /** Stage 1 per raw partition in random batch sizes: each batch is the ordered list of (repartition partition, record). */
-function stageOne(raw: GeneratedMessage[][], repartitions: number, random: () => number): { perSource: [number, RepartitionRecord][][][]; deadLetters: string[] } {
+function stageOne(raw: GeneratedMessage[][], repartitions: number, random: () => number, endOfInput = false): { perSource: [number, RepartitionRecord][][][]; deadLetters: string[] } {
   const deadLetters: string[] = [];
+  const marker = endOfInputMessages(raw.length, { file: 'f.csv', line: 1, sent: 0, rejected: 0 })[0]!;
   const perSource = raw.map((messages, source) => {
     const batches: [number, RepartitionRecord][][] = [];
     let streamTime = -1;
-    for (let i = 0; i < messages.length; ) {
+    let ended = false;
+    // The producer's marker is the partition's last record, in the batch with its last events.
+    const input: RawMessage[] = messages.map((m, i) => ({ offset: String(i), key: Buffer.from(m.key), value: Buffer.from(m.value) }));
+    if (endOfInput) input.push({ offset: String(messages.length), key: null, value: Buffer.from(marker.value as string), headers: marker.headers! });
+    for (let i = 0; i < input.length; ) {
       const size = 1 + Math.floor(random() * 25);
-      const batch: RawMessage[] = messages.slice(i, i + size).map((m, j) => ({ offset: String(i + j), key: Buffer.from(m.key), value: Buffer.from(m.value) }));
+      const batch = input.slice(i, i + size);
       i += size;
-      const out = repartitionBatch(source, streamTime, batch, options.groupBy as GroupKeyKind[]);
+      const out = repartitionBatch(source, streamTime, batch, options.groupBy as GroupKeyKind[], ended);
       streamTime = out.streamTime;
+      ended = out.ended;
       deadLetters.push(...out.rejected.map((r) => r.reason));
       const items: [number, RepartitionRecord][] = out.records.map((r) => [partitionFor(r.key, repartitions), r]);
-      for (let q = 0; q < repartitions; q++) items.push([q, watermark(source, raw.length, streamTime, false)]);
+      for (let q = 0; q < repartitions; q++) items.push([q, watermark(source, raw.length, streamTime, false, ended)]);
       batches.push(items);
     }
-    const idle: [number, RepartitionRecord][] = [];
-    for (let q = 0; q < repartitions; q++) idle.push([q, watermark(source, raw.length, streamTime, true)]);
-    batches.push(idle);
+    if (!endOfInput) {
+      const idle: [number, RepartitionRecord][] = [];
+      for (let q = 0; q < repartitions; q++) idle.push([q, watermark(source, raw.length, streamTime, true)]);
+      batches.push(idle);
+    }
     return batches;
   });
   return { perSource, deadLetters };
@@ -99,17 +108,17 @@ function stageTwo(records: RepartitionRecord[], random: () => number, crashShare
   }
 }
 
-function runPipeline(raw: GeneratedMessage[][], seed: number, repartitions: number, crashShare: number): PipelineOutput {
+function runPipeline(raw: GeneratedMessage[][], seed: number, repartitions: number, crashShare: number, endOfInput = false): PipelineOutput {
   const random = seededRandom(seed);
-  const { perSource, deadLetters } = stageOne(raw, repartitions, random);
+  const { perSource, deadLetters } = stageOne(raw, repartitions, random, endOfInput);
   const out: PipelineOutput = { results: new Map(), late: new Map(), deadLetters };
   for (let q = 0; q < repartitions; q++) stageTwo(interleave(perSource, q, random), random, crashShare, out);
   return out;
 }
 
-function oracleOf(raw: GeneratedMessage[][]) {
+function oracleOf(raw: GeneratedMessage[][], endOfInput = false) {
   const events = raw.map((messages) => messages.filter((m) => !m.malformed).map((m) => JSON.parse(m.value) as OracleEvent));
-  return oracle(events, options);
+  return oracle(events, { ...options, endOfInput });
 }
 
 const generated = (seed: number, malformedShare = 0) =>
@@ -139,6 +148,19 @@ describe('window engine against the oracle', () => {
       assert.deepEqual(got.results, expected.results, `seed ${seed}`);
       assert.deepEqual(got.late, expected.late, `seed ${seed}`);
     }
+  });
+
+  it('end of input on every partition: the last windows close too, marked, with crashes and restores, as the oracle says', () => {
+    const raw = generated(4);
+    const expected = oracleOf(raw, true);
+    const lastOnes = [...expected.results.values()].filter((r) => r.endOfInput === true).length;
+    assert.ok(lastOnes > 5 && lastOnes < expected.results.size / 2, `${lastOnes} of ${expected.results.size} windows closed by the end of input`);
+    for (const [seed, repartitions, crashShare] of [[41, 3, 0], [42, 2, 0.2]] as const) {
+      const got = runPipeline(raw, seed, repartitions, crashShare, true);
+      assert.deepEqual(got.results, expected.results, `seed ${seed}`);
+      assert.deepEqual(got.late, expected.late, `seed ${seed}`);
+    }
+    assert.deepEqual(runPipeline(raw, 43, 3, 0, false).results, oracleOf(raw).results, 'without markers: the idle rule, as before');
   });
 
   it('malformed messages are rejected with their reason and change nothing else', () => {
@@ -211,6 +233,25 @@ describe('window engine semantics', () => {
       assert.equal(r.viewToPurchaseConversion, 1);
       assert.deepEqual(r.topProducts, [{ productId: 'p1', revenue: 4, purchases: 1 }]);
     }
+  });
+
+  it('end of input waits for every partition; input resumed after it is late for the windows emitted, and opens later ones', () => {
+    const engine = new WindowEngine(tumblingOnly);
+    const end = (source: number, streamTime: number): RepartitionRecord => ({ ...watermark(source, 2, streamTime, false), ended: true });
+    const first = feed(engine, [keyed(0, 100, 100), keyed(1, 1500, 1500), end(0, 100)]);
+    assert.deepEqual(first.results.map((r) => [r.windowStartMs, r.endOfInput]), [[0, undefined]], 'an ended partition holds nothing back: partition 1 at 1500 closes [0,1000) as usual');
+    const closed = feed(engine, [end(1, 1500)]);
+    assert.deepEqual(closed.results.map((r) => [r.windowStartMs, r.events, r.endOfInput]), [[1000, 1, true]], '[1000,2000) closes at the end of input, before 2200');
+    assert.equal(feed(engine, [end(0, 100), end(1, 1500)]).results.length, 0, 'nothing closes twice');
+    // The producer resumes a longer file: an event for [1000,2000) finds it emitted (late); [2000,3000) opens.
+    const resumed = feed(engine, [keyed(1, 1900, 1900), keyed(1, 2100, 2100), watermark(1, 2, 2100, false)]);
+    assert.deepEqual(resumed.late.map((l) => l.missedWindows), [[{ start: 1000, end: 2000 }]]);
+    assert.equal(engine.openWindows('tumbling'), 1);
+    const changelog = new Map(engine.changes().filter((e) => e.value !== null).map((e) => [e.key, e.value!]));
+    const restored = WindowEngine.restore(tumblingOnly, changelog);
+    assert.equal(feed(restored, [keyed(0, 1950, 1950)]).late.length, 1, 'the end of input survives a restore');
+    const last = feed(restored, [end(0, 1950), end(1, 2100)]);
+    assert.deepEqual(last.results.map((r) => [r.windowStartMs, r.events, r.endOfInput]), [[2000, 1, true]]);
   });
 
   it('restores from its changelog to the same state, including closes and late counts already made', () => {

@@ -2,11 +2,11 @@
 // docker provider would produce, and start order follows dependsOn.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { ContainerSpec } from '../../infra/render/container-spec';
+import { bindVersion, bindVersionLabel, type ContainerSpec } from '../../infra/render/container-spec';
 import { containerCreateBody, startWaves, uploadRequest, uploadRequests } from '../../tools/docker/container-config';
 import { demultiplex } from '../../tools/docker/engine';
 import { splitUstarPath, tarArchive } from '../../tools/docker/tar';
@@ -86,19 +86,36 @@ describe('ContainerSpec to Docker Engine API', () => {
     assert.equal(body.Cmd, undefined);
   });
 
-  it('uploads: one archive per file, text, base64 and host files with mode (default 0644), owned by root', () => {
+  it('host files are bind-mounted read-only, with their size and mtime as a label (a changed file replaces the container)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bind-test-'));
+    try {
+      const file = path.join(dir, 'data.csv.gz');
+      writeFileSync(file, 'a,b\n');
+      utimesSync(file, 1_700_000_000, 1_700_000_000);
+      const body = containerCreateBody(spec({ name: 'c', binds: [{ hostPath: file, containerPath: '/data/data.csv.gz', readOnly: true }] }), 'net', { run: 'x' });
+      assert.deepEqual(body.HostConfig.Binds, [`${file}:/data/data.csv.gz:ro`]);
+      assert.deepEqual(body.Labels, { run: 'x', [bindVersionLabel]: '4-1700000000000' });
+      appendFileSync(file, '1,2\n');
+      const changed = containerCreateBody(spec({ name: 'c', binds: [{ hostPath: file, containerPath: '/data/data.csv.gz', readOnly: true }] }), 'net', {});
+      assert.notEqual(changed.Labels[bindVersionLabel], '4-1700000000000');
+      assert.equal(bindVersion([{ hostPath: path.join(dir, 'absent'), containerPath: '/x', readOnly: true }], () => undefined), 'missing');
+      assert.deepEqual(uploadRequests(spec({ name: 'c', binds: [{ hostPath: file, containerPath: '/data/data.csv.gz', readOnly: true }] })), [], 'nothing of the file is uploaded');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('uploads: one archive per file, text and base64 with mode (default 0644), owned by root', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'upload-test-'));
     try {
-      writeFileSync(path.join(dir, 'data.csv'), 'a,b\n');
       const requests = uploadRequests(spec({
         name: 'c',
         uploads: [
           { path: '/conf/app.properties', content: 'x=1\n' },
           { path: '/conf/store.p12', content: Buffer.from([0, 1, 2, 255]).toString('base64'), base64: true, mode: 0o640 },
-          { path: '/data/in.csv', content: '', hostPath: path.join(dir, 'data.csv') },
         ],
       }));
-      assert.deepEqual(requests.map((r) => [r.file, r.copyUIDGID]), [['/conf/app.properties', false], ['/conf/store.p12', false], ['/data/in.csv', false]]);
+      assert.deepEqual(requests.map((r) => [r.file, r.copyUIDGID]), [['/conf/app.properties', false], ['/conf/store.p12', false]]);
       const out = extract(Buffer.concat(requests.map((r) => r.archive.subarray(0, r.archive.length - 1024)).concat([Buffer.alloc(1024)])));
       try {
         assert.equal(readFileSync(path.join(out, 'conf/app.properties'), 'utf8'), 'x=1\n');
@@ -106,7 +123,6 @@ describe('ContainerSpec to Docker Engine API', () => {
         assert.equal(statSync(path.join(out, 'conf/app.properties')).uid, 0);
         assert.deepEqual([...readFileSync(path.join(out, 'conf/store.p12'))], [0, 1, 2, 255]);
         assert.deepEqual([statSync(path.join(out, 'conf/store.p12')).uid, statSync(path.join(out, 'conf/store.p12')).mode & 0o7777], [0, 0o640]);
-        assert.equal(readFileSync(path.join(out, 'data/in.csv'), 'utf8'), 'a,b\n');
       } finally {
         rmSync(out, { recursive: true, force: true });
       }
@@ -131,10 +147,9 @@ describe('ContainerSpec to Docker Engine API', () => {
     assert.throws(() => uploadRequest({ file: '/a', content: 'x', owner: 'appuser' }), /\/a: owner "appuser" is not numeric/);
   });
 
-  it('rejects relative upload paths, bad base64 and unreadable host files, naming the file', () => {
+  it('rejects relative upload paths and bad base64, naming the file', () => {
     assert.throws(() => uploadRequests(spec({ name: 'c', uploads: [{ path: 'rel/x', content: '' }] })), /c: upload path "rel\/x" is not absolute/);
     assert.throws(() => uploadRequests(spec({ name: 'c', uploads: [{ path: '/x', content: 'not base64!', base64: true }] })), /\/x: content is marked base64/);
-    assert.throws(() => uploadRequests(spec({ name: 'c', uploads: [{ path: '/x', content: '', hostPath: '/nonexistent/file' }] })), /\/x: cannot read \/nonexistent\/file/);
     assert.deepEqual(uploadRequests(spec({ name: 'c' })), []);
   });
 

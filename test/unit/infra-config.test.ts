@@ -41,12 +41,13 @@ describe('infra stack config', () => {
   it('fills every default from an empty config', () => {
     const config = validateStackConfig({}, defaults);
     assert.equal(config.kafka.bindAddress, '127.0.0.1');
-    assert.equal(config.topics.length, 6);
+    assert.equal(config.topics.length, 7);
+    assert.equal(config.topics.find((t) => t.role === 'sourceOffsets')?.config['cleanup.policy'], 'compact');
     assert.equal(config.topics.find((t) => t.role === 'changelog')?.config['cleanup.policy'], 'compact');
     // Window state is one record per window: the default 1 MiB batch limit refuses a busy one.
     assert.equal(config.topics.find((t) => t.role === 'changelog')?.config['max.message.bytes'], String(32 * 1024 * 1024));
     assert.deepEqual(config.services.producer.dataset, { kind: 'generate', rows: 100_000, seed: 1 });
-    assert.equal(config.aclRules.length, 10);
+    assert.equal(config.aclRules.length, 13);
   });
 
   it('brokers must be 1 or at least 3', () => {

@@ -107,11 +107,11 @@ describe('infra renderers', () => {
     ]);
   });
 
-  it('a dataset file is uploaded from the host, never put into state', () => {
+  it('a dataset file is bind-mounted read-only from the host, never uploaded nor put into state', () => {
     const config = validateStackConfig({ producer: { dataset: { file: '/srv/data/2019-Oct.csv.gz' } } }, defaults);
     const spec = renderProducerContainer({ namePrefix: 'p', image: 'svc:1', kafka: config.kafka, services: config.services, topicNames: { ...defaultTopics }, tls: { caCertPem: 'CA', certPem: 'C', keyPem: 'K' } });
-    const data = spec.uploads.find((u) => u.hostPath);
-    assert.deepEqual([data?.path, data?.hostPath, data?.content], ['/data/2019-Oct.csv.gz', '/srv/data/2019-Oct.csv.gz', '']);
+    assert.deepEqual(spec.binds, [{ hostPath: '/srv/data/2019-Oct.csv.gz', containerPath: '/data/2019-Oct.csv.gz', readOnly: true }]);
+    assert.ok(!spec.uploads.some((u) => u.path.startsWith('/data/')));
     assert.equal(spec.env.PRODUCER_FILE, '/data/2019-Oct.csv.gz');
     assert.deepEqual(spec.command, ['node', 'services/producer/main.js']);
   });
@@ -129,10 +129,10 @@ describe('infra renderers', () => {
 
   it('ACL rules expand into one binding per operation, with topic roles resolved and keys unique', () => {
     const bindings = aclBindings(leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' }), { ...defaultTopics, raw: 'orders' });
-    assert.equal(bindings.length, 21);
+    assert.equal(bindings.length, 27);
     assert.ok(bindings.some((b) => b.principal === 'User:producer' && b.resourceName === 'orders' && b.operation === 'Write'));
     assert.ok(bindings.some((b) => b.resourceType === 'group' && b.resourceName === 'g' && b.patternType === 'prefixed'));
     assert.equal(new Set(bindings.map(aclBindingKey)).size, bindings.length);
-    assert.equal(aclBindings([...leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' })].concat(leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' })), defaultTopics).length, 21, 'duplicates collapse');
+    assert.equal(aclBindings([...leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' })].concat(leastPrivilegeRules({ groupPrefix: 'g', transactionalIdPrefix: 't' })), defaultTopics).length, 27, 'duplicates collapse');
   });
 });

@@ -32,7 +32,7 @@ describe('infra stack (dev, under mocks)', () => {
     assert.equal(count(types.image), 1, 'one services image for producer and consumer');
     assert.deepEqual(ofType(stack.resources, types.topic).map((t) => t.inputs.name).sort(), [
       'ecommerce_consumer_changelog', 'ecommerce_consumer_repartition', 'ecommerce_dead_letter', 'ecommerce_late_events',
-      'ecommerce_topic', 'processed_ecommerce_topic',
+      'ecommerce_producer_offsets', 'ecommerce_topic', 'processed_ecommerce_topic',
     ]);
   });
 

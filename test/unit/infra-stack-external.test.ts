@@ -45,7 +45,7 @@ describe('infra stack (kafka.mode external, under mocks)', () => {
     assert.ok(check, 'no cluster check');
     assert.deepEqual((reveal(check.inputs.replication) as { key: string }[]).map((r) => r.key).sort()[0], 'ecommerce-pipeline:topics.changelog.replicationFactor');
     const topics = ofType(stack.resources, types.topic);
-    assert.equal(topics.length, 6);
+    assert.equal(topics.length, stack.config.topics.length);
     for (const t of topics) {
       const connection = reveal(t.inputs.connection) as { brokers: string[]; cert: string };
       assert.deepEqual(connection.brokers, bootstrap);

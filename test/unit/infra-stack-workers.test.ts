@@ -11,7 +11,7 @@ import { buildStackUnderMocks, ofType, readStackFile, settled, type MockedStack 
 const kafkaStack = String((readStackFile('workers-example').stack as { kafkaStack: string }).kafkaStack);
 const referenced = {
   bootstrapServers: 'b-1.kafka.example:9096,b-2.kafka.example:9096',
-  topics: { raw: 'shop.raw', processed: 'shop.processed', deadLetter: 'shop.dlq', late: 'shop.late', repartition: 'shop.repartition', changelog: 'shop.changelog' },
+  topics: { raw: 'shop.raw', processed: 'shop.processed', deadLetter: 'shop.dlq', late: 'shop.late', repartition: 'shop.repartition', changelog: 'shop.changelog', sourceOffsets: 'shop.offsets' },
   serviceCredentials: {
     producer: { caCertPem: 'CLUSTER-CA-FROM-REFERENCE', username: 'kafka-example-producer', password: 'producer-password-from-reference' },
     consumer: { caCertPem: 'CLUSTER-CA-FROM-REFERENCE', username: 'kafka-example-consumer', password: 'consumer-password-from-reference' },

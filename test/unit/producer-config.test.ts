@@ -16,7 +16,8 @@ describe('producer config', () => {
     assert.equal(config.compression, 'gzip');
     assert.equal(config.timeZone, 'Europe/London');
     assert.deepEqual(config.pace, { mode: 'max' });
-    assert.deepEqual(config.topics, { raw: 'ecommerce_topic', deadLetter: 'ecommerce_dead_letter' });
+    assert.deepEqual(config.topics, { raw: 'ecommerce_topic', deadLetter: 'ecommerce_dead_letter', sourceOffsets: 'ecommerce_producer_offsets' });
+    assert.equal(config.transactionalId, 'ecommerce-producer');
     assert.equal(config.metricsPort, 9464);
     assert.equal(config.kafka.clientId, 'producer');
   });
@@ -54,7 +55,8 @@ describe('producer config', () => {
       batchBytes: 65536,
       progressIntervalSeconds: 5,
       resumeAfterLine: 1200,
-      topics: { raw: 'raw', deadLetter: 'dlq' },
+      transactionalId: 'ecommerce-producer-test',
+      topics: { raw: 'raw', deadLetter: 'dlq', sourceOffsets: 'positions' },
     };
     const { kafka: _kafka, metricsPort: _port, ...back } = readProducerConfig({ ...base, ...producerEnv(settings) });
     assert.deepEqual(back, settings);

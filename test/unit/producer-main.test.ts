@@ -11,6 +11,8 @@ import { KafkaJSConnectionError } from 'kafkajs';
 import { ConfigError } from '../../services/core/env';
 import { CsvUnreadableError, openCsv } from '../../services/producer/csv-source';
 import { exitCodeFor, exitCodes } from '../../services/producer/exit-codes';
+import { readProducerConfig } from '../../services/producer/config';
+import { checkInput } from '../../services/producer/stream-file';
 
 const repo = path.join(__dirname, '..', '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-main-'));
@@ -51,6 +53,13 @@ describe('producer CLI exit codes', () => {
     const other = produce(['--file', file]);
     assert.equal(other.status, exitCodes.config);
     assert.match(other.stderr, /header \[a, b\] matches no preset/);
+  });
+
+  it('exits 2 for a directory where the file should be (a dataset missing on the Docker host)', async () => {
+    const settings = readProducerConfig({ KAFKA_BROKERS: '127.0.0.1:1', KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', PRODUCER_FILE: dir });
+    const error = await checkInput(settings).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof ConfigError && exitCodeFor(error) === exitCodes.config);
+    assert.match(error.message, /is a directory, not a CSV file/);
   });
 
   it('exits 2 for an empty file (0 bytes, or nothing but blank lines, plain or gzip): no header, nothing to send (issue 15)', async () => {

@@ -2,9 +2,9 @@
 // provider does with the same inputs (each upload its own archive, made from the very upload inputs
 // the program gives the provider, under the provider's copyUIDGID rule; ports bound to a host
 // address; one network with aliases), so a test run on the engine matches a `pulumi up`.
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { providerUpload, type ProviderUpload } from '../../infra/components/docker-container';
-import type { ContainerSpec } from '../../infra/render/container-spec';
+import { bindVersion, bindVersionLabel, type ContainerSpec } from '../../infra/render/container-spec';
 import { memorySwapMb } from '../../infra/render/docker-values';
 import { tarArchive } from './tar';
 
@@ -21,6 +21,8 @@ export interface ContainerCreateBody {
     NetworkMode: string;
     PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
     Mounts: { Type: 'volume'; Source: string; Target: string }[];
+    /** `host:container:ro`, as the docker provider passes a volume with a host path (a missing host path becomes a directory). */
+    Binds?: string[];
     RestartPolicy: { Name: string };
     Memory?: number;
     MemorySwap?: number;
@@ -34,12 +36,13 @@ export function containerCreateBody(spec: ContainerSpec, network: string, labels
   const body: ContainerCreateBody = {
     Image: spec.image,
     Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
-    Labels: labels,
+    Labels: spec.binds?.length ? { ...labels, [bindVersionLabel]: bindVersion(spec.binds, (p) => statSync(p, { throwIfNoEntry: false })) } : labels,
     ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.internal}/tcp`, {}])),
     HostConfig: {
       NetworkMode: network,
       PortBindings: Object.fromEntries(spec.ports.map((p) => [`${p.internal}/tcp`, [{ HostIp: p.ip, HostPort: String(p.external) }]])),
       Mounts: spec.volumes.map((v) => ({ Type: 'volume', Source: v.volumeName, Target: v.containerPath })),
+      ...(spec.binds?.length ? { Binds: spec.binds.map((b) => `${b.hostPath}:${b.containerPath}:ro`) } : {}),
       RestartPolicy: { Name: spec.restart },
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: spec.networkAliases } } },
@@ -71,13 +74,6 @@ export interface UploadRequest {
 }
 
 function uploadContent(upload: ProviderUpload): Buffer {
-  if (upload.source !== undefined) {
-    try {
-      return readFileSync(upload.source);
-    } catch (error) {
-      throw new Error(`upload ${upload.file}: cannot read ${upload.source} on this machine: ${(error as Error).message}`, { cause: error });
-    }
-  }
   if (upload.contentBase64 === undefined) return Buffer.from(upload.content ?? '', 'utf8');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(upload.contentBase64.replace(/\s+/g, ''))) {
     throw new Error(`upload ${upload.file}: content is marked base64 but is not base64`);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import type { Admin, Kafka } from 'kafkajs';
 import type { ConsumerSettings } from '../../../services/consumer/config';
+import { controlHeader, endOfInput } from '../../../services/core/end-of-input';
 import { lateOf, readAll, resultsOf, waitFor } from '../../support/consumer-run';
 export { lateOf, resultsOf } from '../../support/consumer-run';
 import { oracle, type OracleEvent, type OracleOutput } from '../../support/oracle';
@@ -10,14 +11,17 @@ import type { EngineStack } from './engine-stack';
 
 /** The raw topic's events, per partition in offset order, through the oracle with the consumer's window settings. */
 export async function oracleOfRawTopic(kafka: Kafka, admin: Admin, rawTopic: string, settings: ConsumerSettings): Promise<{ events: number; expected: OracleOutput }> {
-  const records = await readAll(kafka, admin, rawTopic, 60_000);
+  const all = await readAll(kafka, admin, rawTopic, 60_000);
+  const records = all.filter((r) => r.headers[controlHeader] === undefined);
   const partitions: OracleEvent[][] = [];
   for (const r of records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))) {
     (partitions[r.partition] ??= []).push(JSON.parse(r.value!) as OracleEvent);
   }
+  // The producer's end-of-input markers (one per partition, after its last events) close the last windows too.
+  const ended = new Set(all.filter((r) => r.headers[controlHeader] === endOfInput).map((r) => r.partition));
   const expected = oracle(partitions.map((p) => p ?? []), {
     tumblingSizeMs: settings.tumblingSizeMs, slidingSizeMs: settings.slidingSizeMs, slidingAdvanceMs: settings.slidingAdvanceMs,
-    graceMs: settings.graceMs, groupBy: settings.groupBy, topN: settings.topN,
+    graceMs: settings.graceMs, groupBy: settings.groupBy, topN: settings.topN, endOfInput: ended.size > 0 && ended.size >= partitions.length,
   });
   return { events: records.length, expected };
 }

@@ -1,19 +1,22 @@
-// Restores window state: reads the given changelog partitions from the beginning to their end
-// (read_committed) and keeps the latest value of every key, dropping tombstoned keys. Called only
-// after the partitions' producers were fenced, so nothing can still be writing to them.
+// Reads partitions of a compacted topic from the beginning to their end (read_committed) and keeps
+// the latest value of every key, dropping tombstoned keys: the consumer restores window state from
+// its changelog with it, the producer its position in the file. Called only after the writers of
+// those partitions were fenced, so nothing can still be writing to them.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 
-export interface ChangelogReadOptions {
+export interface CompactedReadOptions {
   topic: string;
   partitions: number[];
-  /** The restore consumer's group starts with it (the consumer's ACLs cover a prefix). */
+  /** The restore consumer's group starts with it (ACLs grant a prefix). */
   groupIdPrefix: string;
+  /** What the log line says when the read is done. */
+  doneMessage?: string;
   timeoutMs?: number;
 }
 
-export async function readChangelog(kafka: Kafka, admin: Admin, logger: Logger, options: ChangelogReadOptions): Promise<Map<number, Map<string, string>>> {
+export async function readCompactedTopic(kafka: Kafka, admin: Admin, logger: Logger, options: CompactedReadOptions): Promise<Map<number, Map<string, string>>> {
   const state = new Map(options.partitions.map((p) => [p, new Map<string, string>()]));
   const ends = new Map<number, bigint>();
   for (const offsets of await admin.fetchTopicOffsets(options.topic)) {
@@ -27,7 +30,7 @@ export async function readChangelog(kafka: Kafka, admin: Admin, logger: Logger, 
     await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`changelog ${options.topic} not restored within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`${options.topic} not read to its end within ${timeoutMs} ms`)), timeoutMs);
       const check = (): void => {
         if ([...ends].every(([p, end]) => (positions.get(p) ?? -1n) >= end)) {
           clearTimeout(timer);
@@ -58,6 +61,6 @@ export async function readChangelog(kafka: Kafka, admin: Admin, logger: Logger, 
   } finally {
     await consumer.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'restore consumer disconnect failed'));
   }
-  logger.info({ topic: options.topic, partitions: options.partitions, keys: [...state.values()].reduce((n, m) => n + m.size, 0) }, 'window state restored');
+  logger.info({ topic: options.topic, partitions: options.partitions, keys: [...state.values()].reduce((n, m) => n + m.size, 0) }, options.doneMessage ?? 'compacted topic read');
   return state;
 }
