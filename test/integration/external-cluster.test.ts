@@ -135,6 +135,8 @@ for (const mode of ['mtls', 'scram-sha-512'] as const) {
       const run = spawnSync('python3', [path.join(repoRoot, 'test', 'oracle', 'windows_oracle.py'), JSON.stringify({
         partitions: config.topics.find((t) => t.role === 'raw')!.partitions, tumblingMs: windows.tumblingSizeMs, slidingMs: windows.slidingSizeMs,
         advanceMs: windows.slidingAdvanceMs, graceMs: windows.graceMs, topN: windows.topN, groupBy: windows.groupBy,
+        // The producer ends its input with markers that close the last windows (issue 12).
+        endOfInput: true,
       })], { input: readFileSync(csv), maxBuffer: 64 * 1024 * 1024 });
       assert.equal(run.status, 0, String(run.stderr));
       oracle = JSON.parse(String(run.stdout)) as typeof oracle;
