@@ -11,3 +11,4 @@ export const grafanaUrl = stack.grafanaUrl;
 export const prometheusUrl = stack.prometheusUrl;
 export const topics = stack.topics;
 export const adminBundle = stack.adminBundle;
+export const serviceCredentials = stack.serviceCredentials;

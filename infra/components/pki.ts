@@ -26,6 +26,11 @@ export interface IssuedCert {
 
 const secretKeyOutputs = ['privateKeyPem', 'privateKeyPemPkcs8', 'privateKeyOpenssh'];
 
+/** A private key of the stack's algorithm, every form of it secret. */
+export function keyOf(name: string, parent: pulumi.Resource): tls.PrivateKey {
+  return new tls.PrivateKey(`${name}-key`, { ...keyAlgorithm }, { parent, additionalSecretOutputs: secretKeyOutputs });
+}
+
 interface Ca {
   key: tls.PrivateKey;
   cert: tls.SelfSignedCert;

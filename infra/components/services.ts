@@ -12,11 +12,10 @@ import type { TopicRole } from '../../services/core/topics';
 import type { AdminConnection } from '../kafka-admin/connection';
 import { ConsumerRollGate } from '../kafka-admin/consumer-roll-gate';
 import type { KafkaSettings, ServicesSettings } from '../config/stack-config';
-import { renderConsumerContainers, renderProducerContainer, type ClientTls } from '../render/service-containers';
+import { renderConsumerContainers, renderProducerContainer, type ClientCredentials } from '../render/service-containers';
 import { buildContextFiles, contextDigest } from '../docker-engine/build-context';
 import { BuiltImage } from '../docker-engine/built-image';
 import { containerFromSpec } from './docker-container';
-import type { IssuedCert } from './pki';
 
 export interface ServicesArgs {
   namePrefix: string;
@@ -24,11 +23,16 @@ export interface ServicesArgs {
   settings: ServicesSettings;
   networkName: pulumi.Input<string>;
   topicNames: pulumi.Input<Record<TopicRole, string>>;
-  caCertPem: pulumi.Input<string>;
-  producer: IssuedCert;
-  consumer: IssuedCert;
-  /** What the consumer roll gates read the groups with. */
-  adminConnection: pulumi.Input<AdminConnection>;
+  /** Each service's own identity and the CA that signed the brokers' certificates; secret. */
+  producer: pulumi.Input<ClientCredentials>;
+  consumer: pulumi.Input<ClientCredentials>;
+  /** A cluster this stack does not run: its bootstrap servers (otherwise the stack's brokers by name). */
+  bootstrap?: pulumi.Input<string>;
+  /**
+   * What the consumer roll gates read the groups with (the admin's; a Pulumi resource, never a
+   * container). A workers stack holds no admin identity: its replicas roll without gates.
+   */
+  adminConnection?: pulumi.Input<AdminConnection>;
 }
 
 export class Services extends pulumi.ComponentResource {
@@ -47,17 +51,15 @@ export class Services extends pulumi.ComponentResource {
       contextDigest: contextDigest(buildContextFiles(settings.buildContext, dockerfile)),
     }, { parent: this });
     this.imageName = image.imageName;
-    const tlsOf = (cert: IssuedCert): pulumi.Output<ClientTls> =>
-      pulumi.all([args.caCertPem, cert.certPem, cert.keyPem]).apply(([caCertPem, certPem, keyPem]) => ({ caCertPem, certPem, keyPem }));
-    const input = (tls: pulumi.Output<ClientTls>) =>
-      pulumi.all([tls, args.topicNames]).apply(([t, topicNames]) => ({
-        namePrefix: args.namePrefix, image: settings.imageName, kafka: args.kafka, services: settings, topicNames, tls: t,
+    const input = (credentials: pulumi.Input<ClientCredentials>) =>
+      pulumi.all([credentials, args.topicNames, args.bootstrap]).apply(([tls, topicNames, bootstrap]) => ({
+        namePrefix: args.namePrefix, image: settings.imageName, kafka: args.kafka, services: settings, topicNames, tls, ...(bootstrap ? { bootstrap } : {}),
       }));
     const producer = containerFromSpec(
-      { name: `${name}-producer`, spec: input(tlsOf(args.producer)).apply(renderProducerContainer), networkName: args.networkName, image: image.imageId },
+      { name: `${name}-producer`, spec: input(args.producer).apply(renderProducerContainer), networkName: args.networkName, image: image.imageId },
       { parent: this },
     );
-    const consumerSpecs = input(tlsOf(args.consumer)).apply(renderConsumerContainers);
+    const consumerSpecs = input(args.consumer).apply(renderConsumerContainers);
     const groupId = settings.consumer.settings.groupId;
     const groups = pulumi.output(args.topicNames).apply((t) => [{ groupId, topic: t.raw }, { groupId: windowGroupId(groupId), topic: t.repartition }]);
     const consumers: docker.Container[] = [];
@@ -70,6 +72,7 @@ export class Services extends pulumi.ComponentResource {
       );
       consumers.push(container);
       // The last replica's gate holds nothing back, but makes `up` report a replica that never settles.
+      if (!args.adminConnection) continue;
       previousGate = new ConsumerRollGate(`${replica}-rolled`, {
         replica, containerId: container.id, groups, members: settings.consumer.replicas,
         connection: args.adminConnection, timeoutSeconds: args.kafka.rollTimeoutSeconds,

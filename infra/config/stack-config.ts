@@ -10,12 +10,16 @@ import { caRotations, type PkiSettings } from '../pki/pki-params';
 import { ConfigReader, StackConfigError } from './reader';
 import { readAclRules } from './acl-config';
 import { producerKeys, readConsumer, readProducer, type Dataset } from './service-config';
+import { externalKeys, readExternalKafka, readShape, shapeKeys, type ExternalKafkaSettings, type ShapeSettings } from './external-kafka-config';
 
 export type { Dataset } from './service-config';
 
 export const projectName = 'ecommerce-pipeline';
 
 export interface KafkaSettings {
+  /** bundled: the stack runs its brokers; external: a cluster someone else runs (`external` says where). */
+  mode: 'bundled' | 'external';
+  external?: ExternalKafkaSettings;
   version: string;
   image: string;
   /** 1 (one combined node) or ≥ 3 (a quorum that survives a node loss). */
@@ -81,6 +85,7 @@ export interface MonitoringSettings {
 export interface StackConfig {
   /** Prefix of every Docker object's name, so stacks can share one Docker host. */
   namePrefix: string;
+  stack: ShapeSettings;
   kafka: KafkaSettings;
   pki: PkiSettings;
   topics: TopicSettings[];
@@ -91,6 +96,7 @@ export interface StackConfig {
 
 /** The config objects a stack may set (`<project>:<key>`), as plain values. */
 export interface RawStackConfig {
+  stack?: unknown;
   kafka?: unknown;
   pki?: unknown;
   topics?: unknown;
@@ -107,7 +113,7 @@ export interface Defaults {
   repoRoot: string;
 }
 
-export const configKeys = ['kafka', 'pki', 'topics', 'acls', 'services', 'producer', 'consumer', 'monitoring'] as const;
+export const configKeys = ['stack', 'kafka', 'pki', 'topics', 'acls', 'services', 'producer', 'consumer', 'monitoring'] as const;
 
 const hostPattern = { regex: /^[A-Za-z0-9.-]+$|^\d{1,3}(\.\d{1,3}){3}$/, describe: 'a host name or IPv4 address' };
 const ipPattern = { regex: /^\d{1,3}(\.\d{1,3}){3}$/, describe: 'an IPv4 address (127.0.0.1 keeps the port private to this host)' };
@@ -119,7 +125,9 @@ const topicNamePattern = { regex: /^[A-Za-z0-9._-]{1,249}$/, describe: "a Kafka 
 export function validateStackConfig(raw: RawStackConfig, defaults: Defaults): StackConfig {
   const problems: string[] = [];
   const key = (name: string): string => `${projectName}:${name}`;
-  const kafka = readKafka(ConfigReader.root(raw.kafka, key('kafka'), problems, kafkaKeys), defaults);
+  const namePrefix = `${projectName}-${defaults.stack}`;
+  const stack = readShape(ConfigReader.root(raw.stack, key('stack'), problems, shapeKeys));
+  const kafka = readKafka(ConfigReader.root(raw.kafka, key('kafka'), problems, kafkaKeys), defaults, namePrefix);
   const pki = readPki(ConfigReader.root(raw.pki, key('pki'), problems, pkiKeys), kafka);
   const consumer = readConsumer(ConfigReader.root(raw.consumer, key('consumer'), problems, [...Object.keys(consumerDefaults), 'replicas']));
   const topics = readTopics(ConfigReader.root(raw.topics, key('topics'), problems, Object.keys(defaultTopics)), kafka);
@@ -131,9 +139,15 @@ export function validateStackConfig(raw: RawStackConfig, defaults: Defaults): St
   const producer = readProducer(ConfigReader.root(raw.producer, key('producer'), problems, producerKeys));
   const monitoring = readMonitoring(ConfigReader.root(raw.monitoring, key('monitoring'), problems, monitoringKeys));
   checkPorts(kafka, monitoring, key, problems);
+  if (stack.shape === 'workers') {
+    for (const owned of ['kafka', 'pki', 'topics', 'acls'] as const) {
+      if (raw[owned] !== undefined) problems.push(`${key(owned)} belongs to the kafka stack ${stack.kafkaStack ?? ''}: a workers stack reads the cluster, topics and identities from there`);
+    }
+  }
   if (problems.length > 0) throw new StackConfigError(problems);
   return {
-    namePrefix: `${projectName}-${defaults.stack}`,
+    namePrefix,
+    stack,
     kafka,
     pki,
     topics,
@@ -145,6 +159,7 @@ export function validateStackConfig(raw: RawStackConfig, defaults: Defaults): St
 
 /** Every port published on the host must be distinct. */
 function checkPorts(kafka: KafkaSettings, monitoring: MonitoringSettings, key: (name: string) => string, problems: string[]): void {
+  if (kafka.mode === 'external') return;
   const last = kafka.externalPortBase + kafka.brokers - 1;
   for (const [name, port] of [['prometheusPort', monitoring.prometheusPort], ['grafanaPort', monitoring.grafanaPort]] as const) {
     if (port >= kafka.externalPortBase && port <= last) {
@@ -155,13 +170,18 @@ function checkPorts(kafka: KafkaSettings, monitoring: MonitoringSettings, key: (
 
 const kafkaKeys = [
   'version', 'image', 'brokers', 'heapMb', 'memoryMb', 'controllerTls', 'bindAddress', 'externalHost', 'externalPortBase', 'minInsyncReplicas',
-  'metadataVersion', 'rollTimeoutSeconds',
+  'metadataVersion', 'rollTimeoutSeconds', 'mode', 'external',
 ] as const;
 
-function readKafka(r: ConfigReader, defaults: Defaults): KafkaSettings {
+function readKafka(r: ConfigReader, defaults: Defaults, namePrefix: string): KafkaSettings {
+  const mode = r.oneOf('mode', ['bundled', 'external'] as const, 'bundled');
+  r.check(mode === 'external' || !r.has('external'), 'external', 'applies to mode: external only');
+  const external = mode === 'external' ? readExternalKafka(r.child('external', externalKeys), namePrefix) : undefined;
   const version = r.string('version', defaults.kafkaVersion, { regex: /^\d+\.\d+\.\d+$/, describe: 'a Kafka version like 4.1.1' });
-  const brokers = r.int('brokers', 1, { min: 1, max: 9 });
-  r.check(brokers === 1 || brokers >= 3, 'brokers', `=${brokers} must be 1 or at least 3 (a quorum of 2 survives no failure)`);
+  // Someone else's cluster: its broker count, if stated, bounds the replication factors; if not, 3 is assumed.
+  const brokers = external ? external.brokerCount ?? 3 : r.int('brokers', 1, { min: 1, max: 9 });
+  r.check(!external || !r.has('brokers'), 'brokers', 'is the bundled cluster\'s size: with mode: external, state the cluster\'s broker count as external.brokerCount');
+  r.check(external !== undefined || brokers === 1 || brokers >= 3, 'brokers', `=${brokers} must be 1 or at least 3 (a quorum of 2 survives no failure)`);
   const heapMb = r.int('heapMb', 512, { min: 256, max: 32768 });
   // Beyond the heap: metaspace, direct buffers, and the healthcheck's own small JVM.
   const memoryMb = r.int('memoryMb', Math.max(heapMb * 2, heapMb + 768), { min: 512, max: 65536 });
@@ -173,6 +193,8 @@ function readKafka(r: ConfigReader, defaults: Defaults): KafkaSettings {
   const metadataVersion = r.string('metadataVersion', release, { regex: /^\d+\.\d+$/, describe: 'a Kafka release like 4.1 (major.minor)' });
   r.check(compareRelease(metadataVersion, release) <= 0, 'metadataVersion', `=${metadataVersion} must not be newer than kafka.version=${version} (brokers cannot run a metadata version of a later release)`);
   return {
+    mode,
+    ...(external ? { external } : {}),
     version,
     metadataVersion,
     image: r.string('image', `apache/kafka:${version}`, imagePattern),
@@ -225,7 +247,9 @@ function readTopics(r: ConfigReader, kafka: KafkaSettings): TopicSettings[] {
   const topics = (Object.keys(defaultTopics) as TopicRole[]).map((role): TopicSettings => {
     const t = r.child(role, topicKeys);
     const replicationFactor = t.int('replicationFactor', kafka.internalReplicationFactor, { min: 1, max: 9 });
-    t.check(replicationFactor <= kafka.brokers, 'replicationFactor', `=${replicationFactor} must not exceed kafka.brokers=${kafka.brokers}`);
+    const known = kafka.mode === 'bundled' || kafka.external?.brokerCount !== undefined;
+    const brokersKey = kafka.mode === 'bundled' ? 'kafka.brokers' : 'kafka.external.brokerCount';
+    t.check(!known || replicationFactor <= kafka.brokers, 'replicationFactor', `=${replicationFactor} must not exceed ${brokersKey}=${kafka.brokers}`);
     const config = { 'min.insync.replicas': String(Math.min(kafka.minInsyncReplicas, replicationFactor)), ...topicDefaults[role].config, ...t.stringMap('config') };
     const minIsr = Number(config['min.insync.replicas']);
     t.check(Number.isInteger(minIsr) && minIsr >= 1 && minIsr <= replicationFactor, 'config.min.insync.replicas', `=${config['min.insync.replicas']} must be an integer in [1, replicationFactor=${replicationFactor}]`);

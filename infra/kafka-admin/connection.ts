@@ -1,13 +1,33 @@
-// How the program's topic and ACL resources reach the cluster: the kafkajs admin client over the
-// EXTERNAL listener, authenticated with the admin certificate (a super user).
-import { Kafka, logLevel, type Admin, type RetryOptions } from 'kafkajs';
+// How the program's topic, ACL and user resources reach the cluster: the kafkajs admin client over
+// TLS, as the cluster's admin identity (a super user): the admin certificate (the bundled cluster,
+// or an external one with mutual TLS), or a SCRAM-SHA-512 user over TLS (an external cluster).
+import { Kafka, logLevel, type Admin, type KafkaConfig, type RetryOptions } from 'kafkajs';
+
+export interface ScramCredentials {
+  mechanism: 'scram-sha-512';
+  username: string;
+  password: string;
+}
 
 export interface AdminConnection {
   brokers: string[];
-  /** PEM; the key makes the whole connection a Pulumi secret. */
+  /** PEM of the CA that signed the brokers' certificates. The key or password makes the whole connection a Pulumi secret. */
   ca: string;
-  cert: string;
-  key: string;
+  /** Mutual TLS: the admin's certificate and key (PEM). */
+  cert?: string;
+  key?: string;
+  /** SASL_SSL: the admin's SCRAM user instead of a certificate. */
+  sasl?: ScramCredentials;
+}
+
+/** kafkajs' ssl and sasl settings for a connection (shared by every admin request, raw or not). */
+export function securityOf(connection: AdminConnection): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (connection.sasl) {
+    const { mechanism, username, password } = connection.sasl;
+    return { ssl: { ca: [connection.ca], rejectUnauthorized: true }, sasl: { mechanism, username, password } };
+  }
+  if (!connection.cert || !connection.key) throw new Error('admin connection: needs a client certificate and key, or SCRAM credentials');
+  return { ssl: { ca: [connection.ca], cert: connection.cert, key: connection.key, rejectUnauthorized: true } };
 }
 
 /** `retry` replaces the default for callers that poll and prefer a quick failure to a long retry. */
@@ -15,7 +35,7 @@ export function kafkaFor(connection: AdminConnection, retry?: RetryOptions): Kaf
   return new Kafka({
     clientId: 'pulumi-ecommerce-pipeline',
     brokers: connection.brokers,
-    ssl: { ca: [connection.ca], cert: connection.cert, key: connection.key, rejectUnauthorized: true },
+    ...securityOf(connection),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 10_000,
     requestTimeout: 30_000,

@@ -16,6 +16,17 @@ export interface ClientTls {
   keyPem: string;
 }
 
+/** A SCRAM-SHA-512 user over TLS (an external cluster): the CA checks the brokers, the password is the identity. */
+export interface ScramClient {
+  caCertPem: string;
+  username: string;
+  password: string;
+}
+
+export type ClientCredentials = ClientTls | ScramClient;
+
+export const isScramClient = (c: ClientCredentials): c is ScramClient => 'username' in c;
+
 export interface ServiceContainerInput {
   namePrefix: string;
   /** The services image as built (name or id). */
@@ -23,13 +34,17 @@ export interface ServiceContainerInput {
   kafka: KafkaSettings;
   services: ServicesSettings;
   topicNames: Record<TopicRole, string>;
-  tls: ClientTls;
+  /** The service's own identity (never the admin's). */
+  tls: ClientCredentials;
+  /** A cluster this stack does not run (kafka.mode external, or a workers stack): its bootstrap servers. */
+  bootstrap?: string;
 }
 
 export const serviceTlsPaths = {
   ca: '/etc/pipeline/tls/ca.pem',
   cert: '/etc/pipeline/tls/client.pem',
   key: '/etc/pipeline/tls/client-key.pem',
+  saslPassword: '/etc/pipeline/sasl/password',
 } as const;
 export const datasetDir = '/data';
 /** The Dockerfile compiles the services to JavaScript under /app (its WORKDIR). */
@@ -45,13 +60,14 @@ export function internalBootstrap(kafka: KafkaSettings): string {
 
 function coreEnv(input: ServiceContainerInput, clientId: string): Record<string, string> {
   const topics = Object.fromEntries(Object.entries(input.topicNames).map(([role, name]) => [topicEnvVars[role as TopicRole], name]));
+  const security: Record<string, string> = isScramClient(input.tls)
+    ? { KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: input.tls.username, KAFKA_SASL_PASSWORD_LOCATION: serviceTlsPaths.saslPassword }
+    : { KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CERTIFICATE_LOCATION: serviceTlsPaths.cert, KAFKA_SSL_KEY_LOCATION: serviceTlsPaths.key };
   return {
-    KAFKA_BROKERS: internalBootstrap(input.kafka),
+    KAFKA_BROKERS: input.bootstrap ?? internalBootstrap(input.kafka),
     KAFKA_CLIENT_ID: clientId,
-    KAFKA_SECURITY_PROTOCOL: 'SSL',
     KAFKA_SSL_CA_LOCATION: serviceTlsPaths.ca,
-    KAFKA_SSL_CERTIFICATE_LOCATION: serviceTlsPaths.cert,
-    KAFKA_SSL_KEY_LOCATION: serviceTlsPaths.key,
+    ...security,
     METRICS_PORT: String(input.services.metricsPort),
     LOG_LEVEL: input.services.logLevel,
     ...topics,
@@ -60,8 +76,10 @@ function coreEnv(input: ServiceContainerInput, clientId: string): Record<string,
 
 /** Root-owned; the key is readable by group 0, which the service runs with, and nobody else. */
 function tlsUploads(input: ServiceContainerInput): FileUpload[] {
+  const ca: FileUpload = { path: serviceTlsPaths.ca, content: input.tls.caCertPem, mode: 0o644 };
+  if (isScramClient(input.tls)) return [ca, { path: serviceTlsPaths.saslPassword, content: input.tls.password, mode: secretFileMode, secret: true }];
   return [
-    { path: serviceTlsPaths.ca, content: input.tls.caCertPem, mode: 0o644 },
+    ca,
     { path: serviceTlsPaths.cert, content: input.tls.certPem, mode: 0o644 },
     { path: serviceTlsPaths.key, content: input.tls.keyPem, mode: secretFileMode, secret: true },
   ];
@@ -78,7 +96,7 @@ function healthcheck(port: number): ContainerSpec['healthcheck'] {
   };
 }
 
-const brokerContainers = (input: ServiceContainerInput): string[] =>
+const brokerContainers = (input: ServiceContainerInput): string[] => input.bootstrap !== undefined ? [] :
   Array.from({ length: input.kafka.brokers }, (_, i) => `${input.namePrefix}-${brokerName(i + 1)}`);
 
 /**

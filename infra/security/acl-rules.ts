@@ -79,14 +79,17 @@ export function leastPrivilegeRules(ids: ConsumerIds): AclRule[] {
   ];
 }
 
-/** Expands rules into bindings, one per operation, with topic roles resolved to names. */
-export function aclBindings(rules: AclRule[], topicNames: Record<TopicRole, string>): AclBinding[] {
+/**
+ * Expands rules into bindings, one per operation, with topic roles resolved to names. `principals`
+ * renames identities to what an external cluster calls them (its SCRAM users, its certificate mapping).
+ */
+export function aclBindings(rules: AclRule[], topicNames: Record<TopicRole, string>, principals: Partial<Record<string, string>> = {}): AclBinding[] {
   const bindings = rules.flatMap((rule) =>
     rule.operations.map((operation): AclBinding => {
       const r = rule.resource;
       const [resourceName, patternType]: [string, AclPatternType] =
         r.type === 'topic' && 'role' in r ? [topicNames[r.role], 'literal'] : r.type === 'cluster' ? ['kafka-cluster', 'literal'] : [r.name, r.patternType];
-      return { principal: `User:${rule.principal}`, resourceType: r.type, resourceName, patternType, operation, host: '*', permission: 'Allow' };
+      return { principal: `User:${principals[rule.principal] ?? rule.principal}`, resourceType: r.type, resourceName, patternType, operation, host: '*', permission: 'Allow' };
     }),
   );
   // Overlapping rules (a table from config may repeat itself) must not make two resources of one ACL.

@@ -1,5 +1,6 @@
 // The Kafka client every service uses: mutual TLS with the service's own certificate (the
-// principal the ACLs are written for), or plaintext for local experiments only.
+// principal the ACLs are written for), SCRAM-SHA-512 over TLS with the service's own user (an
+// external cluster that hands out SCRAM users), or plaintext for local experiments only.
 // First: kafkajs' producer must load with the send fix in place.
 import './kafkajs-fixes';
 import { assertSendFixInstalled } from './kafkajs-send-fix';
@@ -19,11 +20,21 @@ export interface KafkaTlsFiles {
   keyPassword?: string;
 }
 
+export interface KafkaSaslFiles {
+  mechanism: 'SCRAM-SHA-512';
+  username: string;
+  /** A file holding the password: an environment variable would show in `docker inspect`. */
+  passwordLocation: string;
+  /** PEM of the CA that signed the brokers' certificates. */
+  caLocation: string;
+}
+
 export interface KafkaClientConfig {
   brokers: string[];
   clientId: string;
-  securityProtocol: 'SSL' | 'PLAINTEXT';
+  securityProtocol: 'SSL' | 'SASL_SSL' | 'PLAINTEXT';
   tls?: KafkaTlsFiles;
+  sasl?: KafkaSaslFiles;
 }
 
 /** KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SECURITY_PROTOCOL and the ssl.* locations, named as Kafka names them. */
@@ -31,8 +42,21 @@ export function readKafkaClientConfig(env: EnvReader, defaultClientId: string): 
   const brokers = env.list('KAFKA_BROKERS');
   for (const broker of brokers) env.check(/^[^\s:]+:\d{1,5}$/.test(broker), `KAFKA_BROKERS entry ${JSON.stringify(broker)} is not host:port`);
   const clientId = env.string('KAFKA_CLIENT_ID', defaultClientId);
-  const securityProtocol = env.oneOf('KAFKA_SECURITY_PROTOCOL', ['SSL', 'PLAINTEXT'] as const, 'SSL');
+  const securityProtocol = env.oneOf('KAFKA_SECURITY_PROTOCOL', ['SSL', 'SASL_SSL', 'PLAINTEXT'] as const, 'SSL');
   if (securityProtocol === 'PLAINTEXT') return { brokers, clientId, securityProtocol };
+  if (securityProtocol === 'SASL_SSL') {
+    return {
+      brokers,
+      clientId,
+      securityProtocol,
+      sasl: {
+        mechanism: env.oneOf('KAFKA_SASL_MECHANISM', ['SCRAM-SHA-512'] as const, 'SCRAM-SHA-512'),
+        username: env.string('KAFKA_SASL_USERNAME'),
+        passwordLocation: env.string('KAFKA_SASL_PASSWORD_LOCATION'),
+        caLocation: env.string('KAFKA_SSL_CA_LOCATION'),
+      },
+    };
+  }
   const keyPassword = env.optionalString('KAFKA_SSL_KEY_PASSWORD');
   return {
     brokers,
@@ -107,6 +131,31 @@ export function loadTls(files: KafkaTlsFiles, now = new Date()): LoadedTls {
   };
 }
 
+/** TLS that checks the brokers only, and the SCRAM user (its password read from its file). */
+export function loadSasl(files: KafkaSaslFiles): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const problems: string[] = [];
+  const read = (what: string, path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      problems.push(`${what} ${path} cannot be read: ${(error as Error).message}`);
+      return '';
+    }
+  };
+  const ca = read('KAFKA_SSL_CA_LOCATION', files.caLocation);
+  const password = read('KAFKA_SASL_PASSWORD_LOCATION', files.passwordLocation).replace(/\r?\n$/, '');
+  if (ca) {
+    try {
+      new X509Certificate(ca);
+    } catch (error) {
+      problems.push(`KAFKA_SSL_CA_LOCATION ${files.caLocation} is not a PEM certificate: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length === 0 && password === '') problems.push(`KAFKA_SASL_PASSWORD_LOCATION ${files.passwordLocation} is empty`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ssl: { ca: [ca], rejectUnauthorized: true }, sasl: { mechanism: 'scram-sha-512', username: files.username, password } };
+}
+
 /** kafkajs settings (brokers, ssl, logging through pino) for a client config. */
 export function kafkaJsConfig(config: KafkaClientConfig, logger?: Logger): KafkaConfig {
   const base: KafkaConfig = {
@@ -118,6 +167,7 @@ export function kafkaJsConfig(config: KafkaClientConfig, logger?: Logger): Kafka
     logLevel: logLevel.WARN,
     ...(logger ? { logCreator: pinoLogCreator(logger) } : {}),
   };
+  if (config.sasl) return { ...base, ...loadSasl(config.sasl) };
   if (config.securityProtocol === 'PLAINTEXT' || !config.tls) return base;
   const tls = loadTls(config.tls);
   return {

@@ -22,6 +22,7 @@ export async function assertCaPhase(stack: MockedStack, expected: { trusted: str
     stores.push([`kafka-${id} truststore`, upload(container(stack, `kafka-${id}`), '/etc/kafka/pipeline/tls/truststore.pem').content ?? '']);
   }
   for (const service of ['producer', 'consumer-1']) stores.push([`${service} ca.pem`, upload(container(stack, service), '/etc/pipeline/tls/ca.pem').content ?? '']);
+  assert.ok(stack.outputs.adminBundle, 'a bundled stack exports the admin bundle');
   stores.push(['admin bundle', (await settled(stack.outputs.adminBundle)).caCertPem]);
   for (const topic of ofType(stack.resources, types.topic)) stores.push([`${topic.name} admin connection`, (reveal(topic.inputs.connection) as { ca: string }).ca]);
   for (const [where, pem] of stores) {

@@ -87,7 +87,13 @@ export interface MockedStack {
  * Loads the program itself (infra/index.ts) for a stack: the stack file's config goes in through
  * Pulumi's config store, as the CLI would pass it; resolves once every resource registered.
  */
-export async function buildStackUnderMocks(stack: string, secrets: Record<string, string> = {}, raw: RawStackConfig = readStackFile(stack)): Promise<MockedStack> {
+export async function buildStackUnderMocks(
+  stack: string,
+  secrets: Record<string, string> = {},
+  raw: RawStackConfig = readStackFile(stack),
+  /** Outputs of the stacks a StackReference names, by fully qualified stack name; listed names are secret. */
+  references: Record<string, { outputs: Record<string, unknown>; secretOutputNames?: string[] }> = {},
+): Promise<MockedStack> {
   const resources: RecordedResource[] = [];
   const dependencies = new Map<string, Pick<RecordedResource, 'dependencies' | 'propertyDependencies'>>();
   await pulumi.runtime.setMocks({
@@ -95,6 +101,11 @@ export async function buildStackUnderMocks(stack: string, secrets: Record<string
       const inputs = args.inputs as Record<string, unknown>;
       const recorded = dependencies.get(`${args.type}::${args.name}`) ?? { dependencies: [], propertyDependencies: {} };
       resources.push({ type: args.type, name: args.name, inputs, ...recorded });
+      if (args.type === 'pulumi:pulumi:StackReference') {
+        const reference = references[String(inputs.name)];
+        if (!reference) throw new Error(`no mocked outputs for the stack reference ${String(inputs.name)}`);
+        return { id: String(inputs.name), state: { name: inputs.name, outputs: reference.outputs, secretOutputNames: reference.secretOutputNames ?? [] } };
+      }
       return { id: `${args.name}-id`, state: { ...inputs, ...computedState(args.type, args.name) } };
     },
     call: (args) => args.inputs as Record<string, unknown>,
@@ -112,9 +123,10 @@ export async function buildStackUnderMocks(stack: string, secrets: Record<string
     grafanaUrl: program.grafanaUrl,
     prometheusUrl: program.prometheusUrl,
     topics: program.topics,
-    adminBundle: program.adminBundle,
+    ...(program.adminBundle ? { adminBundle: program.adminBundle } : {}),
+    ...(program.serviceCredentials ? { serviceCredentials: program.serviceCredentials } : {}),
   };
-  await settled(outputs.adminBundle);
+  if (outputs.adminBundle) await settled(outputs.adminBundle);
   await settled(outputs.topics);
   // Resources register asynchronously; wait until the count stops growing.
   let count = -1;

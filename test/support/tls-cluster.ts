@@ -11,6 +11,8 @@ export interface TlsClusterOptions {
   nodes?: number;
   controllerTls?: boolean;
   pki?: TestPki;
+  /** The harness's start budget (its default is 90 s). */
+  startTimeoutMs?: number;
 }
 
 export interface TlsCluster {
@@ -53,6 +55,7 @@ export async function startTlsCluster(options: TlsClusterOptions = {}): Promise<
       return { [keystoreFile]: `${cert.keyPem.trim()}\n${cert.certPem.trim()}\n`, [truststoreFile]: pki.ca.certPem };
     },
     client: { ssl: pki.kafkaJsSsl(admin) },
+    ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
   });
   return { cluster, pki, admin };
 }

@@ -43,6 +43,8 @@ export interface KafkaClusterOptions {
   client?: Omit<KafkaConfig, 'brokers'>;
   heapMb?: number;
   startTimeoutMs?: number;
+  /** Further `kafka-storage format` arguments (e.g. `--add-scram` for a SCRAM user that exists from the start). */
+  formatArgs?: string[];
 }
 
 interface RunningNode {
@@ -94,7 +96,7 @@ export class KafkaCluster {
   private readonly contexts: NodeContext[] = [];
   private stopped = false;
 
-  private constructor(private readonly options: Required<Omit<KafkaClusterOptions, 'client' | 'files'>> & KafkaClusterOptions) {
+  private constructor(private readonly options: Required<Omit<KafkaClusterOptions, 'client' | 'files' | 'formatArgs'>> & KafkaClusterOptions) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'kafka-harness-'));
   }
 
@@ -108,6 +110,7 @@ export class KafkaCluster {
       startTimeoutMs: options.startTimeoutMs ?? 90_000,
       ...(options.files ? { files: options.files } : {}),
       ...(options.client ? { client: options.client } : {}),
+      ...(options.formatArgs ? { formatArgs: options.formatArgs } : {}),
     });
     liveClusters.add(cluster);
     installExitHandlers();
@@ -226,6 +229,7 @@ export class KafkaCluster {
     const args = [
       '-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfigPath}`, ...kafkaClasspathArgs(),
       'kafka.tools.StorageTool', 'format', '-t', this.clusterId, '-c', path.join(ctx.dir, 'server.properties'),
+      ...(this.options.formatArgs ?? []),
     ];
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
