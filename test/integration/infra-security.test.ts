@@ -19,7 +19,9 @@ import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED) only as this message; each test that expects it also shows
  * the same client succeeding with an allowed id, so the coordinator itself is there.
  */
-const coordinatorRefused = 'Failed to find group coordinator';
+// kafkajs alone says 'Failed to find group coordinator'; services/core/kafkajs-coordinator-fix.ts names the refusal.
+const groupRefused = 'GROUP_AUTHORIZATION_FAILED';
+const transactionalIdRefused = 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
 
 describe('infra: the rendered broker enforces mutual TLS and least privilege', () => {
   let tls: TlsCluster;
@@ -48,7 +50,7 @@ describe('infra: the rendered broker enforces mutual TLS and least privilege', (
 
   it('the producer may not read the raw topic, nor write any other topic', async () => {
     const producer = as(tls.pki.client('producer'));
-    assert.equal(await tryConsume(producer, defaultTopics.raw, 'ecommerce-consumer-probe'), coordinatorRefused);
+    assert.equal(await tryConsume(producer, defaultTopics.raw, 'ecommerce-consumer-probe'), groupRefused);
     assert.equal(await trySend(producer, defaultTopics.processed), 'TOPIC_AUTHORIZATION_FAILED');
     assert.equal(await trySend(producer, defaultTopics.changelog), 'TOPIC_AUTHORIZATION_FAILED');
   });
@@ -56,7 +58,7 @@ describe('infra: the rendered broker enforces mutual TLS and least privilege', (
   it('the consumer reads the raw topic in its own group, and in no other', async () => {
     const consumer = as(tls.pki.client('consumer'));
     assert.equal(await tryConsume(consumer, defaultTopics.raw, 'ecommerce-consumer-it'), 'v');
-    assert.equal(await tryConsume(consumer, defaultTopics.raw, 'someone-elses-group'), coordinatorRefused);
+    assert.equal(await tryConsume(consumer, defaultTopics.raw, 'someone-elses-group'), groupRefused);
     assert.equal(await tryConsume(consumer, defaultTopics.processed, 'ecommerce-consumer-it'), 'TOPIC_AUTHORIZATION_FAILED');
     assert.equal(await trySend(consumer, defaultTopics.raw), 'TOPIC_AUTHORIZATION_FAILED');
     assert.equal(await trySend(consumer, defaultTopics.processed), 'ok');
@@ -79,7 +81,7 @@ describe('infra: the rendered broker enforces mutual TLS and least privilege', (
       }
     };
     assert.equal(await transact('ecommerce-consumer-ecommerce_topic-0'), 'ok');
-    assert.equal(await transact('not-the-consumers'), coordinatorRefused);
+    assert.equal(await transact('not-the-consumers'), transactionalIdRefused);
   });
 
   it('an identity the CA signed but no rule names is denied', async () => {
