@@ -18,7 +18,7 @@ import { buildLocalImages, type LocalImages } from '../../tools/images/local-ima
 import { readAll, waitFor } from '../support/consumer-run';
 import { serializedProvider } from '../support/serialized-provider';
 import { EngineStack, stackConfigForEngine } from './support/engine-stack';
-import { assertPipelineEqualsOracle } from './support/pipeline-check';
+import { assertPipelineEqualsOracle, rawCount } from './support/pipeline-check';
 import { override, readStackFile, withCiImages } from './support/stack-files';
 
 const brokers = 3;
@@ -29,9 +29,6 @@ const eventsPerSecond = 40;
 const producerRetry = { retries: 8, initialRetryTime: 300, maxRetryTime: 30_000 };
 const probeTopic = 'rolling-probe';
 
-async function rawCount(admin: Admin, topic: string): Promise<number> {
-  return (await admin.fetchTopicOffsets(topic)).reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
-}
 
 describe('a rolling update of the prod stack\'s brokers on the Docker engine', () => {
   let images: LocalImages;

@@ -17,7 +17,7 @@ import { kafkaErrorType } from '../support/kafka-denial';
 import { TestPki } from '../support/test-pki';
 import { EngineStack, stackConfigForEngine } from './support/engine-stack';
 import { httpGetUntil } from './support/http-get';
-import { assertPipelineEqualsOracle } from './support/pipeline-check';
+import { assertPipelineEqualsOracle, rawCount } from './support/pipeline-check';
 import { ciImages, override, readStackFile, withCiImages } from './support/stack-files';
 
 /** Test-sized runs of the real stacks: a paced dataset long enough to act on mid-stream. */
@@ -37,10 +37,6 @@ async function engineConfig(stack: 'dev' | 'prod', brokers: number, tag: string)
   return stackConfigForEngine(`${stack}-${tag}`, raw, brokers);
 }
 
-/** Offsets in use: records plus the transactions' commit markers, so a little above the record count (progress only). */
-async function rawCount(admin: Admin, topic: string): Promise<number> {
-  return (await admin.fetchTopicOffsets(topic)).reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
-}
 
 for (const { stack, brokers } of [{ stack: 'dev', brokers: 1 }, { stack: 'prod', brokers: 3 }] as const) {
   describe(`the ${stack} stack's containers on the Docker engine`, () => {

@@ -60,3 +60,8 @@ export async function assertPipelineEqualsOracle(engine: EngineStack, admin: Adm
   assert.deepEqual(lateOf(await readAll(kafka, admin, engine.topicNames.late)), expected.late);
   assert.deepEqual(twice, [], 'events written more than once to the repartition topic');
 }
+
+/** Offsets in use: records plus the transactions' commit markers, so a little above the record count (progress only). */
+export async function rawCount(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+}
