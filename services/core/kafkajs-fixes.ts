@@ -1,7 +1,9 @@
 // Imported first by every entry point (and by kafka-client), so that the fixes to kafkajs are in
-// place before any module loads kafkajs' producer. See kafkajs-send-fix.ts and kafkajs-coordinator-fix.ts.
+// place before any module loads kafkajs' producer. See kafkajs-send-fix.ts, kafkajs-coordinator-fix.ts and kafkajs-txn-coordinator-fix.ts.
 import { installCoordinatorFix } from './kafkajs-coordinator-fix';
 import { installSendFix } from './kafkajs-send-fix';
+import { installTxnCoordinatorFix } from './kafkajs-txn-coordinator-fix';
 
 installSendFix();
 installCoordinatorFix();
+installTxnCoordinatorFix();
