@@ -1,6 +1,8 @@
 // A REES46-schema file of any size, fast: one generated block (with its malformed rows) written
 // again and again, each copy's session ids made its own, so the file's size costs disk writes
 // rather than generation. The producer's eventIds (`<file>:<line>`) differ anyway, line by line.
+// Run as a script (`node --import tsx test/support/repeated-csv.ts FILE MIN_BYTES ROWS SEED
+// MALFORMED_RATE`, printing the summary as JSON) it keeps the generation out of a test's own memory.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
@@ -41,4 +43,17 @@ export async function writeRepeatedCsv(file: string, minBytes: number, block: Ge
   out.end();
   await finished(out);
   return summary;
+}
+
+if (require.main === module) {
+  const [file, minBytes, rows, seed, malformedRate] = process.argv.slice(2);
+  if (!file || [minBytes, rows, seed, malformedRate].some((n) => n === undefined || !Number.isFinite(Number(n)))) {
+    process.stderr.write('usage: repeated-csv.ts FILE MIN_BYTES ROWS SEED MALFORMED_RATE\n');
+    process.exit(2);
+  }
+  writeRepeatedCsv(file, Number(minBytes), { rows: Number(rows), seed: Number(seed), malformedRate: Number(malformedRate) })
+    .then((summary) => process.stdout.write(`${JSON.stringify(summary)}\n`), (error: Error) => {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    });
 }
