@@ -6,13 +6,11 @@
 // name, and nothing left behind. Grafana is the one container not run: there is no binary for it here.
 // On dev the CSV is a host file with malformed rows, bind-mounted into the producer, which is
 // replaced mid-file by a changed setting (as `pulumi up` replaces it) and stopped by `docker stop`
-// and started again, and stays exactly once; then a file of more than 1 GiB goes through it.
+// and started again, and stays exactly once.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { ContainerSpec } from '../../infra/render/container-spec';
@@ -20,13 +18,10 @@ import { writeGeneratedCsv, type GenerateOptions } from '../../services/producer
 import { ContainerRun } from '../../tools/docker/container-run';
 import { planWaves, replacementPlan } from '../../tools/docker/replacement-plan';
 import { replaceContainer, replayPlan } from '../../tools/docker/replacement-replay';
-import { repoRoot } from '../../tools/kafka/kafka-runtime';
 import { buildLocalImages, type LocalImages } from '../../tools/images/local-images';
 import { consumeUntil } from '../support/consume';
 import { waitFor } from '../support/consumer-run';
 import { kafkaErrorType } from '../support/kafka-denial';
-import { mib, ownPeakRss, peakRssOf, resetOwnPeakRss } from '../support/peak-rss';
-import type { RepeatedCsv } from '../support/repeated-csv';
 import { assertSourceExactlyOnce, expectGenerated, wholeFileReport, type SourceExpectation } from '../support/source-exactly-once';
 import { TestPki } from '../support/test-pki';
 import { EngineStack, stackConfigForEngine } from './support/engine-stack';
@@ -39,13 +34,6 @@ const rows = 9_000;
 const eventsPerSecond = 150;
 /** dev's dataset: a file on the host with malformed rows, bind-mounted (prod generates its own in the container). */
 const devFile: GenerateOptions = { rows, seed: 11, malformedRate: 0.01 };
-/**
- * The large file's size (at least 1 GiB) and the block it repeats. It costs minutes (the producer
- * streams it at full speed), so it runs with `PIPELINE_LARGE_FILE=1` only.
- */
-const largeFileBytes = 2 ** 30;
-const largeFileBlock = { rows: 100_000, seed: 12, malformedRate: 0.001 };
-const largeFileRun = process.env.PIPELINE_LARGE_FILE === '1';
 
 async function engineConfig(stack: 'dev' | 'prod', brokers: number, tag: string, producer: { file?: string; rate?: number } = {}) {
   let raw = withCiImages(readStackFile(stack));
@@ -257,49 +245,6 @@ for (const { stack, brokers } of [{ stack: 'dev', brokers: 1 }, { stack: 'prod',
         assert.ok(closedByEnd > 0, 'windows closed by the end of the file (not by stream time) are among those compared');
       });
     });
-
-    if (file) {
-      it('a file of at least 1 GiB goes through the producer container by bind mount; peak memory printed', { skip: largeFileRun ? false : 'PIPELINE_LARGE_FILE=1 runs it', timeout: 3_600_000 }, async (t) => {
-        // Only the producer is measured: the consumer need not process the gigabyte.
-        for (const consumer of services.consumers) await run.stop(consumer.name, 60);
-        const large = path.join(dir, 'large-events.csv');
-        let started = Date.now();
-        // Written by another process: this one's memory is measured below.
-        const script = path.join(repoRoot, 'test/support/repeated-csv.ts');
-        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, large, String(largeFileBytes), ...[largeFileBlock.rows, largeFileBlock.seed, largeFileBlock.malformedRate].map(String)]);
-        const written = JSON.parse(stdout) as RepeatedCsv;
-        const writtenS = (Date.now() - started) / 1000;
-        assert.equal(statSync(large).size, written.bytes);
-        // The deploying side from here on: this process replaces the producer over the Engine API.
-        resetOwnPeakRss();
-        const atStart = ownPeakRss();
-        started = Date.now();
-        const next = await changedProducer({ file: large, rate: undefined });
-        await replaceContainer(run, next, engine.network);
-        services = { ...services, producer: next };
-        let producerPeak = 0;
-        const sampler = (async () => {
-          for (;;) {
-            const status = await run.exec(next.name, ['cat', '/proc/1/status']).catch(() => undefined);
-            if (!status || status.exitCode !== 0) return;
-            producerPeak = Math.max(producerPeak, peakRssOf(status.stdout) ?? 0);
-            await new Promise((r) => setTimeout(r, 1_000));
-          }
-        })();
-        const exitCode = await run.wait(next.name);
-        await sampler;
-        const streamedS = (Date.now() - started) / 1000;
-        const deployingPeak = ownPeakRss();
-        t.diagnostic(`large file: ${mib(written.bytes)} (${written.bytes} bytes), ${written.rows} rows (${written.malformed} malformed), written in ${writtenS.toFixed(1)} s`);
-        t.diagnostic(`producer container: ${streamedS.toFixed(1)} s from the replacement to its exit (${Math.round(written.rows / streamedS)} rows/s), peak RSS ${mib(producerPeak)} (VmHWM of its node process, sampled every second)`);
-        t.diagnostic(`deploying side (this test process, which creates the containers over the Docker Engine API; it starts no other process to deploy): peak RSS ${mib(deployingPeak)} while the producer container streamed the file (${mib(atStart)} before, the earlier tests' state included)`);
-        assert.equal(exitCode, 0, await run.logs(next.name, 40));
-        assert.deepEqual(wholeFileReport(await run.logs(next.name, 20)), { read: written.rows, sent: written.rows - written.malformed, rejected: written.malformed, complete: true });
-        assert.ok(producerPeak > 0, 'the producer\'s memory was sampled');
-        assert.ok(deployingPeak - atStart < written.bytes / 4, `the file did not pass through the deploying process (peak RSS ${mib(deployingPeak)}, ${mib(atStart)} before, for a ${mib(written.bytes)} file)`);
-        rmSync(large, { force: true });
-      });
-    }
 
     it('teardown removes every container, network and volume that was created (checked by listing)', async () => {
       const created = await run.leftovers();

@@ -1,6 +1,6 @@
-// Peak resident memory (VmHWM) of a Linux process, read from /proc: of this process, which can
-// reset it to measure one phase, or of a process in a container (its status read through docker exec).
-import { readFileSync, writeFileSync } from 'node:fs';
+// Peak resident memory (VmHWM) of a Linux process, read from /proc: of this process, or of a
+// process in a container (its status read through docker exec).
+import { readFileSync } from 'node:fs';
 
 /** VmHWM in bytes from the text of /proc/<pid>/status, or undefined when it has none. */
 export function peakRssOf(status: string): number | undefined {
@@ -13,11 +13,6 @@ export function ownPeakRss(): number {
   const peak = peakRssOf(readFileSync('/proc/self/status', 'utf8'));
   if (peak === undefined) throw new Error('/proc/self/status has no VmHWM');
   return peak;
-}
-
-/** Sets the peak back to the current resident memory (Linux: `5` to clear_refs). */
-export function resetOwnPeakRss(): void {
-  writeFileSync('/proc/self/clear_refs', '5');
 }
 
 export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
