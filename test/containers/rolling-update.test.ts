@@ -104,7 +104,7 @@ describe('a rolling update of the prod stack\'s brokers on the Docker engine', (
     let timings: StepTiming[];
     try {
       timings = await replayPlan(plan, {
-        replace: (name) => replaceContainer(run, next.get(name)!, engine.network),
+        replace: async (name) => { await replaceContainer(run, next.get(name)!, engine.network); },
         update: async (name) => {
           const nodeId = Number(name.slice('gate-'.length));
           const olds = gateProps(nodeId, oldIds[nodeId - 1]!);

@@ -10,10 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
-import { controlHeader, endOfInput } from '../../services/core/end-of-input';
-import type { EcommerceEvent } from '../../services/core/event';
 import { metricNames } from '../../services/core/metric-names';
-import type { DeadLetterValue } from '../../services/producer/dead-letter';
 import { generateRows, writeGeneratedCsv, type GenerateOptions } from '../../services/producer/generator';
 import { parsePosition, type SourcePosition } from '../../services/producer/source-offsets';
 import { freePort } from '../../tools/kafka/free-port';
@@ -21,6 +18,7 @@ import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
 import { scrapeMetric } from '../../tools/local-stack';
 import { startService, stopService, type Service } from '../../tools/service-process';
 import { readAll, waitFor } from '../support/consumer-run';
+import { assertSourceExactlyOnce, expectGenerated, type SourceExpectation } from '../support/source-exactly-once';
 
 const rows = 300_000;
 const dataset: GenerateOptions = { rows, seed: 21, malformedRate: 0.002, outOfOrderMs: 2000 };
@@ -32,7 +30,7 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
   const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-eos-'));
   const file = path.join(dir, 'events.csv');
   const running = new Set<Service>();
-  let expected: { good: Set<string>; badLines: Set<number>; lastLine: number };
+  let expected: SourceExpectation;
 
   before(async () => {
     cluster = await KafkaCluster.start({ nodes: 1 });
@@ -40,15 +38,7 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
     admin = kafka.admin();
     await admin.connect();
     await writeGeneratedCsv(file, dataset);
-    const good = new Set<string>();
-    const badLines = new Set<number>();
-    let lastLine = 0;
-    for (const row of generateRows(dataset)) {
-      if (row.malformed) badLines.add(row.line);
-      else good.add(`events.csv:${row.line}`);
-      lastLine = row.line;
-    }
-    expected = { good, badLines, lastLine };
+    expected = expectGenerated('events.csv', dataset);
   });
   after(async () => {
     await Promise.all([...running].map((s) => stopService(s, { signal: 'SIGKILL' })));
@@ -102,23 +92,7 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
   }
 
   async function assertExactlyOnce(topics: { raw: string; deadLetter: string; sourceOffsets: string }, ends = 1): Promise<void> {
-    const records = await readAll(kafka, admin, topics.raw, 120_000);
-    // Each end of the file: one end-of-input marker per raw partition, in the last transaction only.
-    const markers = records.filter((r) => r.headers[controlHeader] === endOfInput);
-    assert.deepEqual(markers.map((m) => m.partition).sort(), [0, 1, 2].flatMap((p) => Array<number>(ends).fill(p)));
-    const events = records.filter((r) => r.headers[controlHeader] === undefined);
-    const seen = new Set<string>();
-    for (const record of events) {
-      const id = (JSON.parse(record.value!) as EcommerceEvent).eventId;
-      assert.ok(!seen.has(id), `${id} is on ${topics.raw} twice`);
-      seen.add(id);
-    }
-    assert.equal(seen.size, expected.good.size, `${seen.size} events on ${topics.raw}, expected ${expected.good.size}`);
-    for (const id of expected.good) assert.ok(seen.has(id), `${id} missing`);
-    const dead = await readAll(kafka, admin, topics.deadLetter);
-    const lines = dead.map((d) => (JSON.parse(d.value!) as DeadLetterValue).line);
-    assert.equal(new Set(lines).size, lines.length, 'a rejected row is on the dead-letter topic twice');
-    assert.deepEqual(lines.sort((a, b) => a - b), [...expected.badLines].sort((a, b) => a - b));
+    await assertSourceExactlyOnce(kafka, admin, topics, expected, { partitions: 3, ends });
     const position = await committedPosition(topics.sourceOffsets);
     assert.ok(position, 'no committed position');
     assert.deepEqual(

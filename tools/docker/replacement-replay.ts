@@ -45,14 +45,19 @@ export async function replayPlan(plan: PlanStep[], actions: ReplayActions): Prom
 }
 
 /**
- * A docker.Container replaced as the docker provider does it, delete-before-replace: stopped with
- * the program's grace period (`stopTimeout`: Kafka's controlled shutdown, the consumer's abort),
- * removed (named volumes stay), created from the new spec, started. Like the program's containers
- * with `wait: false`, it does not wait for the healthcheck: what must wait is a gate's job.
+ * A docker.Container replaced as the docker provider does it, delete-before-replace. The provider's
+ * delete stops the container with `destroyGraceSeconds` as the timeout (the program sets 60: Kafka's
+ * controlled shutdown, the consumer's abort, the producer's last commit), i.e. Docker's stop: the
+ * stop signal (SIGTERM), then SIGKILL when the grace period runs out; then it removes it by force
+ * (named volumes stay). Then the new spec is created and started. Like the program's containers with
+ * `wait: false`, it does not wait for the healthcheck: what must wait is a gate's job. Returns the
+ * replaced container's exit code (0 for a service that stopped cleanly on SIGTERM, 137 if killed).
  */
-export async function replaceContainer(run: ContainerRun, spec: ContainerSpec, network: string, graceSeconds = 60): Promise<void> {
+export async function replaceContainer(run: ContainerRun, spec: ContainerSpec, network: string, graceSeconds = 60): Promise<{ exitCode: number }> {
   await run.stop(spec.name, graceSeconds);
+  const { ExitCode: exitCode } = (await run.inspect(spec.name)).State;
   await run.remove(spec.name);
   await run.create(spec, network);
   await run.start(spec.name, { wait: false });
+  return { exitCode };
 }

@@ -83,15 +83,18 @@ export class EngineStack {
     });
   }
 
-  /** The producer and consumer containers for the services image as built (the Services component's input). */
-  serviceSpecs(image: string): { producer: ContainerSpec; consumers: ContainerSpec[] } {
+  /**
+   * The producer and consumer containers for the services image as built (the Services component's
+   * input); `services` stands for changed service settings of the same stack (an update).
+   */
+  serviceSpecs(image: string, services = this.config.services): { producer: ContainerSpec; consumers: ContainerSpec[] } {
     const input = (principal: string): ServiceContainerInput => {
       const cert = this.client(principal);
       return {
         namePrefix: this.config.namePrefix,
         image,
         kafka: this.config.kafka,
-        services: this.config.services,
+        services,
         topicNames: this.topicNames,
         tls: { caCertPem: this.pki.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem },
       };

@@ -30,9 +30,10 @@ export async function oracleOfRawTopic(kafka: Kafka, admin: Admin, rawTopic: str
  * Once the producer is done: processed_ecommerce_topic equals the oracle of the raw topic, window
  * by window, each once; late records match; and stage 1's output, the repartition topic, holds every
  * valid event once per group key (a batch written twice, see services/core/kafkajs-send-fix.ts,
- * shows there first).
+ * shows there first). Returns how many windows were compared, and how many of them only the end of
+ * the input closed.
  */
-export async function assertPipelineEqualsOracle(engine: EngineStack, admin: Admin): Promise<void> {
+export async function assertPipelineEqualsOracle(engine: EngineStack, admin: Admin): Promise<{ results: number; endOfInput: number }> {
   const kafka = engine.hostKafka('admin');
   const { expected } = await oracleOfRawTopic(kafka, admin, engine.topicNames.raw, engine.config.services.consumer.settings);
   assert.ok(expected.results.size > 10, 'a dataset worth checking');
@@ -59,6 +60,7 @@ export async function assertPipelineEqualsOracle(engine: EngineStack, admin: Adm
   assert.equal(processed.length, expected.results.size);
   assert.deepEqual(lateOf(await readAll(kafka, admin, engine.topicNames.late)), expected.late);
   assert.deepEqual(twice, [], 'events written more than once to the repartition topic');
+  return { results: expected.results.size, endOfInput: [...expected.results.values()].filter((r) => r.endOfInput === true).length };
 }
 
 /** Offsets in use: records plus the transactions' commit markers, so a little above the record count (progress only). */
