@@ -2,6 +2,7 @@
 // --cpu-prof in NODE_OPTIONS: profiles the whole process and writes DIR/producer-<pid>.cpuprofile at exit.
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
+import process from 'node:process';
 
 const dir = process.env.BENCH_CPU_PROF_DIR;
 if (dir) {
