@@ -111,6 +111,8 @@ class PlainCsvReader {
   private done = false;
   private readonly chunks: AsyncIterator<Buffer>;
   private fallback: Readable | undefined;
+  private quotes = new ByteSearch(quote);
+  private returns = new ByteSearch(carriageReturn);
 
   constructor(private readonly file: string, text: Readable) {
     this.chunks = text[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -175,11 +177,18 @@ class PlainCsvReader {
     return this.buffer[0] === 0xef && this.buffer[1] === 0xbb && this.buffer[2] === 0xbf ? 3 : 0;
   }
 
+  /** Where the next `byte` is at or after `pos` (-1: none in the buffer). */
+  private next(byte: number, pos: number): number {
+    return (byte === quote ? this.quotes : this.returns).next(this.buffer, pos);
+  }
+
   /** Drops what is before `pos`, appends the next chunk; returns where `pos` is now. */
   private async fill(pos: number): Promise<number> {
     const next = await this.chunks.next();
     const rest = this.buffer.subarray(pos);
     this.base += pos;
+    this.quotes = new ByteSearch(quote);
+    this.returns = new ByteSearch(carriageReturn);
     if (next.done) {
       this.done = true;
       this.buffer = rest;
@@ -198,8 +207,8 @@ class PlainCsvReader {
     const lineEnd = buffer.indexOf(newline, pos);
     const end = lineEnd < 0 ? buffer.length : lineEnd;
     if (lineEnd < 0 && !this.done) return needMore;
-    const cr = buffer.indexOf(carriageReturn, pos);
-    const firstQuote = buffer.indexOf(quote, pos);
+    const cr = this.next(carriageReturn, pos);
+    const firstQuote = this.next(quote, pos);
     // The header decides csv-parse's record delimiter (it detects it): a header that is not plain sends the whole file there.
     if ((cr >= 0 && cr < end) || (header && firstQuote >= 0 && firstQuote < end)) return notPlain;
     if (firstQuote < 0 || firstQuote >= end) return { fields: undefined, end, next: lineEnd < 0 ? end : end + 1 };
@@ -259,6 +268,25 @@ class PlainCsvReader {
     })());
     this.fallback = feed;
     yield* csvParseRecords(this.file, feed, { line: this.line, byte: this.base + pos, fromStart });
+  }
+}
+
+/**
+ * Finds a byte in one buffer, remembering the last answer: searching afresh from every record would
+ * rescan the rest of the buffer each time when the byte is rare or absent.
+ */
+class ByteSearch {
+  private from = Infinity;
+  private at = -1;
+
+  constructor(private readonly byte: number) {}
+
+  next(buffer: Buffer, pos: number): number {
+    // The first one at or after `from` is also the first at or after `pos`, if it is not before it.
+    if (this.from <= pos && (this.at === -1 || this.at >= pos)) return this.at;
+    this.from = pos;
+    this.at = buffer.indexOf(this.byte, pos);
+    return this.at;
   }
 }
 
