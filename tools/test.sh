@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # `npm test`: prepares the machine if anything is missing, type-checks, lints, then runs every test
-# (unit, real-broker integration, containers) in one node:test run so there is one summary.
+# (unit, real-broker integration, containers).
 #   tools/test.sh [--integration-only]
+# Two lanes run side by side, each one test file at a time: the unit and integration files, and the
+# container files (they wait on JVMs starting in containers and on paced producers far more than
+# they use the CPU, and their fixed container names keep them one at a time). Each lane prints its
+# own summary; the container lane's output follows the other's. PIPELINE_TEST_LANES=1 runs
+# everything in one lane, one file at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +20,27 @@ if [ "${1:-}" != --integration-only ]; then
 fi
 files+=(test/integration/*.test.ts)
 shopt -s nullglob
-files+=(test/containers/*.test.ts)
+containers=(test/containers/*.test.ts)
 
-# One test file at a time: each starts its own brokers and 2 cores are all there is.
-exec node --import tsx --test --test-concurrency=1 --test-timeout=900000 "${files[@]}"
+run_lane() {
+  node --import tsx --test --test-concurrency=1 --test-timeout=900000 "$@"
+}
+
+if [ "${#containers[@]}" -eq 0 ] || [ "${PIPELINE_TEST_LANES:-2}" = 1 ]; then
+  run_lane "${files[@]}" "${containers[@]}"
+  exit
+fi
+
+lane_log=$(mktemp "${TMPDIR:-/tmp}/pipeline-container-lane.XXXXXX")
+run_lane "${containers[@]}" >"$lane_log" 2>&1 &
+lane=$!
+# An interrupted run stops the container lane too (its tests remove their containers on the way out).
+trap 'kill -INT "$lane" 2>/dev/null || true; wait "$lane" 2>/dev/null || true; rm -f "$lane_log"' EXIT
+status=0
+run_lane "${files[@]}" || status=$?
+lane_status=0
+wait "$lane" || lane_status=$?
+echo "# ---- container tests (run beside the tests above) ----"
+cat "$lane_log"
+[ "$lane_status" -eq 0 ] || status=$lane_status
+exit "$status"
