@@ -10,7 +10,8 @@ import path from 'node:path';
 import { metricNames } from '../services/core/metric-names';
 import { freePorts } from '../tools/kafka/free-port';
 import { repoRoot } from '../tools/kafka/kafka-runtime';
-import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service } from '../tools/local-stack';
+import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs } from '../tools/local-stack';
+import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance } from './anchors';
 import { argValue, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     delete producerEnv.PRODUCER_RATE;
     const producer = startService('producer', producerEnv, path.join(work, 'producer.log'));
     services.push(producer);
-    if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.log()}`);
+    if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
     const events = rows - dataset.malformed;
 
     say('anchor: ConsumerPerformance on the same topic');
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'processor-latest.json'), JSON.stringify(report, null, 2));
   } finally {
-    for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await Promise.all(services.map((s) => stopService(s, { signal: 'SIGKILL' })));
     await broker?.tls.cluster.stop();
     rmSync(work, { recursive: true, force: true });
   }

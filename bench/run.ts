@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../tools/kafka/free-port';
 import { repoRoot } from '../tools/kafka/kafka-runtime';
-import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../tools/local-stack';
+import { loadStack, provisionTopicsAndAcls, serviceEnvs, type TopicNames } from '../tools/local-stack';
+import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance } from './anchors';
 import { argValue, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     let started = Date.now();
     const producer = startService('producer', { ...solo1.producer, METRICS_PORT: String(p1) }, path.join(work, 'producer.log'));
     services.push(producer);
-    if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.log()}`);
+    if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
     const producerResult = throughput(rows, (Date.now() - started) / 1000, csvBytes);
     rowsOut.push({ benchmark: 'producer', what: 'our producer: CSV → ecommerce_topic (mTLS, transactional, gzip)', result: producerResult, anchor: 'ProducerPerformance', ratio: producerResult.recordsPerSecond / pp.recordsPerSecond });
     rowsOut.push({ benchmark: 'producer', what: '  the same, against kcat -P', result: producerResult, anchor: 'kcat -P', ratio: producerResult.recordsPerSecond / kp.recordsPerSecond });
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
     writeFileSync(path.join(dir, `${report.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
     writeFileSync(path.join(dir, 'latest.json'), JSON.stringify({ ...report, table }, null, 2));
   } finally {
-    for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    await Promise.all(services.map((s) => stopService(s, { signal: 'SIGKILL' })));
     await broker?.tls.cluster.stop();
     rmSync(work, { recursive: true, force: true });
   }

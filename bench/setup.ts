@@ -10,7 +10,8 @@ import { metricNames } from '../services/core/metric-names';
 import { writeGeneratedCsv } from '../services/producer/generator';
 import { kafkaVersion, repoRoot } from '../tools/kafka/kafka-runtime';
 import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
-import { scrapeMetric, type Service } from '../tools/local-stack';
+import { scrapeMetric } from '../tools/local-stack';
+import type { Service } from '../tools/service-process';
 import type { ClientProperties, Throughput } from './anchors';
 
 export interface Row { benchmark: string; what: string; result: Throughput; anchor?: string; ratio?: number }
@@ -114,7 +115,7 @@ export async function waitForWindows(consumer: Service, metricsPort: number, exp
     const emitted = await scrapeMetric(metricsPort, metricNames.consumer.windowsEmitted);
     if (emitted >= expected) return Date.now();
     if (Date.now() > deadline) throw new Error(`the consumer emitted ${emitted} of ${expected} windows within ${timeoutMs / 1000} s`);
-    if (consumer.child.exitCode !== null) throw new Error(`the consumer exited (${consumer.child.exitCode}):\n${consumer.log()}`);
+    if (consumer.child.exitCode !== null) throw new Error(`the consumer exited (${consumer.child.exitCode}):\n${consumer.tail()}`);
     await onPoll?.();
     await new Promise((r) => setTimeout(r, 200));
   }

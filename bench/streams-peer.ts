@@ -137,7 +137,7 @@ export async function runStreamsPeer(options: PeerRunOptions): Promise<PeerRun> 
     'peer.window.grace-ms': settings.graceMs,
     'peer.window.group-by': settings.groupBy.join(','),
     'peer.window.top-n': settings.topN,
-    // Longer than one raw partition can run ahead of another in any run here (see the README).
+    // Longer than one raw partition can run ahead of another in any run here (see docs/benchmarks.md).
     'peer.window.retention-ms': 7 * 24 * 3_600_000,
     'peer.idle-timeout-ms': settings.idleTimeoutMs,
     'peer.expect-windows': options.expectWindows,

@@ -3,8 +3,7 @@
 // producer and consumer with the environment the stack renders for their containers — changed only
 // where a host process must differ (file locations, broker addresses, metrics ports). Used by
 // `npm run local`, the end-to-end test and the benchmark.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { validateStackConfig, type StackConfig } from '../infra/config/stack-config';
 import { aclProvider } from '../infra/kafka-admin/acl-provider';
@@ -19,8 +18,6 @@ import type { TlsCluster } from '../test/support/tls-cluster';
 import { kafkaVersion, repoRoot } from './kafka/kafka-runtime';
 
 export type TopicNames = Record<TopicRole, string>;
-
-const watchdogScript = path.join(__dirname, 'kafka', 'watchdog.sh');
 
 export function loadStack(stack: string): StackConfig {
   return validateStackConfig(readStackFile(stack), { stack, kafkaVersion: kafkaVersion(), repoRoot });
@@ -73,54 +70,6 @@ export function serviceEnvs(tls: TlsCluster, config: StackConfig, names: TopicNa
   const consumerTls = clientTlsEnv(dir, 'consumer', ca, tls.pki.client('consumer'));
   const consumers = renderConsumerContainers(input).map((spec) => ({ ...spec.env, ...consumerTls, ...brokers }));
   return { producer, consumers };
-}
-
-export interface Service {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  logFile: string;
-  /** Holds the service's own pid (the child is its watchdog). */
-  pidFile: string;
-  log(lines?: number): string;
-}
-
-/** Starts a service entry point (services/<name>/main.ts) as a child process, its output to a log file. */
-export function startService(entry: 'producer' | 'consumer', env: Record<string, string>, logFile: string, options: { name?: string } = {}): Service {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
-  delete childEnv.NODE_TEST_CONTEXT; // a service, not part of a test run
-  // Under the harness's watchdog: if this process dies, even by SIGKILL, the service goes too.
-  const pidFile = `${logFile}.pid`;
-  const child = spawn('bash', [watchdogScript, String(process.pid), pidFile, logFile, pidFile, '--', process.execPath, '--import', 'tsx', `services/${entry}/main.ts`], {
-    cwd: repoRoot, env: childEnv, stdio: 'ignore',
-  });
-  return {
-    name: options.name ?? entry,
-    child,
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-    logFile,
-    pidFile,
-    log: (lines = 40) => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)'),
-  };
-}
-
-/** SIGTERM, then SIGKILL to the service itself (not only its watchdog) after a grace period; resolves with the exit code. */
-export async function stopService(service: Service, graceMs = 20_000): Promise<number | null> {
-  if (service.child.exitCode !== null || service.child.signalCode !== null) return service.exited;
-  service.child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    const pid = Number(existsSync(service.pidFile) ? readFileSync(service.pidFile, 'utf8').trim() : NaN);
-    if (Number.isInteger(pid) && pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }, graceMs);
-  const code = await service.exited;
-  clearTimeout(timer);
-  return code;
 }
 
 /** The sum of a metric's samples (every label set) on a service's /metrics endpoint; 0 when it does not answer. */

@@ -19,7 +19,8 @@ import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
 import { readAll } from '../test/support/consumer-run';
 import { freePorts } from './kafka/free-port';
 import { repoRoot } from './kafka/kafka-runtime';
-import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service } from './local-stack';
+import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs } from './local-stack';
+import { startService, stopService, type Service } from './service-process';
 
 interface Options { file?: string; rows: number; rate?: number; stack: string; exit: boolean }
 
@@ -174,13 +175,13 @@ async function main(): Promise<void> {
         scrapeMetric(consumerPort, metricNames.consumer.lag),
       ]);
       say(`  producer: read ${read}, sent ${sent}, rejected ${rejected}${producing ? '' : ' (done)'} · consumer: ${consumed} events, ${emitted} windows, ${late} late, ${lag} behind`);
-      if (!producing && (await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.log()}`);
+      if (!producing && (await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
       // Its metrics went with it: the final account is the summary line it printed.
-      const account = producing ? null : / read (\d+) = sent (\d+) \+ rejected (\d+)/.exec(producer.log(200));
+      const account = producing ? null : / read (\d+) = sent (\d+) \+ rejected (\d+)/.exec(producer.log());
       if (account) [read, sent, rejected] = account.slice(1).map(Number) as [number, number, number];
       if (gate.ready({ now: Date.now(), producing, sent, consumed, emitted, lag })) break;
     }
-    say(`\nProducer: ${producer.log(200).split('\n').find((l) => / = sent /.test(l) && !l.startsWith('{')) ?? 'done'}`);
+    say(`\nProducer: ${producer.log().split('\n').find((l) => / = sent /.test(l) && !l.startsWith('{')) ?? 'done'}`);
     const kafka = tls.cluster.kafka();
     const admin = kafka.admin();
     await admin.connect();

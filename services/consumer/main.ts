@@ -1,5 +1,5 @@
 // The consumer service: `npm run consume` locally, the same command in its container. Two
-// read-process-write stages in one process (see README "The consumer"): repartition by group key,
+// read-process-write stages in one process (see docs/consumer.md): repartition by group key,
 // then event-time windows with state in a changelog, each exactly once through Kafka transactions.
 // First, before anything loads kafkajs (see core/kafkajs-send-fix.ts).
 import '../core/kafkajs-fixes';

@@ -1,5 +1,5 @@
 // One window's running aggregate for one group key, its changelog form, and the final result
-// record (the documented output schema, see README "The consumer").
+// record (the documented output schema, see docs/consumer.md).
 import { EVENT_TYPES, type EventType } from '../core/event';
 import type { EnrichedEvent } from './enrich';
 import type { WindowKind, WindowSpec } from './windows';

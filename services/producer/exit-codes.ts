@@ -1,4 +1,4 @@
-// The producer's exit codes (README, "The producer"), and which failure maps to which.
+// The producer's exit codes (docs/producer.md), and which failure maps to which.
 import { KafkaJSError } from 'kafkajs';
 import { ConfigError } from '../core/env';
 import { FlagError } from './config';

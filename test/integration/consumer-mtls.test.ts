@@ -10,8 +10,9 @@ import type { Admin, Kafka } from 'kafkajs';
 import { createAcl } from '../../infra/kafka-admin/acl-provider';
 import { ensureInternalTopics } from '../../infra/kafka-admin/internal-topics';
 import { aclBindings, leastPrivilegeRules } from '../../infra/security/acl-rules';
+import { runService, startService, stopService, type Service } from '../../tools/service-process';
 import { generateRawPartitions } from '../support/consumer-events';
-import { createTopics, produceRaw, readAll, startConsumer, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer } from '../support/consumer-run';
+import { createTopics, produceRaw, readAll, topicEnv, topicNames, waitFor } from '../support/consumer-run';
 import { oracle, type OracleEvent, type OracleOptions } from '../support/oracle';
 import { startTlsCluster, type TlsCluster } from '../support/tls-cluster';
 
@@ -21,7 +22,7 @@ describe('consumer over mTLS with least-privilege ACLs', () => {
   let tls: TlsCluster;
   let kafka: Kafka;
   let admin: Admin;
-  let consumer: RunningConsumer | undefined;
+  let consumer: Service | undefined;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'consumer-mtls-'));
   const topics = topicNames('mtls');
 
@@ -37,7 +38,7 @@ describe('consumer over mTLS with least-privilege ACLs', () => {
     await ensureInternalTopics(kafka, admin);
   });
   after(async () => {
-    if (consumer) await stopConsumer(consumer, 'SIGKILL');
+    if (consumer) await stopService(consumer, { signal: 'SIGKILL' });
     await admin?.disconnect();
     await tls?.cluster.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -58,11 +59,7 @@ describe('consumer over mTLS with least-privilege ACLs', () => {
 
   /** Runs a consumer that must fail, to its exit (killed after a minute: a hang is a failure too). */
   async function failingRun(name: string, extra: Record<string, string>): Promise<{ code: number | null; log: string }> {
-    const run = startConsumer(deployedEnv(extra), path.join(dir, `${name}.log`));
-    const timer = setTimeout(() => run.child.kill('SIGKILL'), 60_000);
-    const code = await run.exited;
-    clearTimeout(timer);
-    return { code, log: run.log() };
+    return runService('consumer', deployedEnv(extra), path.join(dir, `${name}.log`), { timeoutMs: 60_000 });
   }
 
   it('names the cause when its group is outside the ACL prefix: "group authorization failed for <group>" (issue 15)', { timeout: 120_000 }, async () => {
@@ -91,7 +88,7 @@ describe('consumer over mTLS with least-privilege ACLs', () => {
     writeFileSync(path.join(dir, 'ca.pem'), tls.pki.ca.certPem);
     writeFileSync(path.join(dir, 'consumer.pem'), identity.certPem);
     writeFileSync(path.join(dir, 'consumer-key.pem'), identity.keyPem, { mode: 0o600 });
-    consumer = startConsumer({
+    consumer = startService('consumer', {
       ...topicEnv(topics),
       KAFKA_BROKERS: tls.cluster.bootstrap().join(','),
       KAFKA_SECURITY_PROTOCOL: 'SSL',
@@ -122,7 +119,7 @@ describe('consumer over mTLS with least-privilege ACLs', () => {
     const electronics = tumbling.filter((r) => r.key === 'category:electronics').reduce((sum, r) => sum + (r.revenue as number), 0);
     assert.ok(Math.abs(value('consumer_window_revenue_total{category="electronics",service="consumer"}') - electronics) < 1e-6);
 
-    assert.equal(await stopConsumer(running, 'SIGTERM'), 0, 'SIGTERM exits 0');
+    assert.equal(await stopService(running), 0, 'SIGTERM exits 0');
     const processed = await readAll(kafka, admin, topics.processed);
     assert.equal(processed.length, expected.results.size);
     assert.deepEqual(new Map(processed.map((r) => [r.key!, JSON.parse(r.value!) as unknown])), expected.results);

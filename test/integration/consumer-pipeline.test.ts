@@ -3,9 +3,10 @@
 // restarts, with a second instance joining and the first leaving, and with malformed messages.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { stopService, type Service } from '../../tools/service-process';
 import { seededRandom, type GeneratedMessage } from '../support/consumer-events';
 import { sliceOf, testDataset, testWindowEnv, testWindows, withSentinels } from '../support/consumer-datasets';
-import { ConsumerTestBed, createTopics, produceRaw, lateOf, readAll, resultsOf, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
+import { ConsumerTestBed, createTopics, produceRaw, lateOf, readAll, resultsOf, topicEnv, topicNames, waitFor, type TopicNames } from '../support/consumer-run';
 import { oracle, type OracleEvent } from '../support/oracle';
 
 const windows = testWindows;
@@ -29,9 +30,9 @@ describe('consumer service on a real broker', () => {
     return { topics, env };
   }
 
-  const start = (env: Record<string, string>, name: string): RunningConsumer => bed.start(env, name);
+  const start = (env: Record<string, string>, name: string): Service => bed.start(env, name);
 
-  async function waitForResults(topics: TopicNames, count: number, consumers: () => RunningConsumer[], timeoutMs: number): Promise<void> {
+  async function waitForResults(topics: TopicNames, count: number, consumers: () => Service[], timeoutMs: number): Promise<void> {
     await waitFor(`${count} window results`, async () => {
       for (const c of consumers()) if (c.child.exitCode !== null) throw new Error(`consumer exited with ${c.child.exitCode}:\n${c.log().slice(-4000)}`);
       return (await readAll(bed.kafka, bed.admin, topics.processed)).length >= count;
@@ -53,7 +54,7 @@ describe('consumer service on a real broker', () => {
     await produceRaw(bed.kafka, topics.raw, raw);
     const consumer = start(env, 'plain');
     await waitForResults(topics, expected.results.size, () => [consumer], 90_000);
-    assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0, 'SIGTERM exits 0');
+    assert.equal(await stopService(consumer), 0, 'SIGTERM exits 0');
     await assertCommittedEqualsOracle(topics, expected);
 
     const malformed = raw.flatMap((ms, partition) => ms.flatMap((m, offset) => (m.malformed ? [{ partition, offset, m }] : [])));
@@ -78,14 +79,14 @@ describe('consumer service on a real broker', () => {
       await produceRaw(bed.kafka, topics.raw, sliceOf(raw, kill, 6));
       // Past the restart's rebalance (session timeout 6 s) into restoring and processing, or not: any moment.
       await new Promise((r) => setTimeout(r, 2_000 + Math.floor(random() * 8_000)));
-      await stopConsumer(consumer, 'SIGKILL');
+      await stopService(consumer, { signal: 'SIGKILL' });
       consumer = start(env, 'kills');
     }
     const before = (await readAll(bed.kafka, bed.admin, topics.processed)).length;
     assert.ok(before > 0 && before < expected.results.size, `killed instances committed part of the output (${before} of ${expected.results.size})`);
     await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 5, 6));
     await waitForResults(topics, expected.results.size, () => [consumer], 150_000);
-    assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0);
+    assert.equal(await stopService(consumer), 0);
     await assertCommittedEqualsOracle(topics, expected);
     assert.match(consumer.log(), /window state restored/, 'the last instance restored window state from the changelog');
   });
@@ -101,10 +102,10 @@ describe('consumer service on a real broker', () => {
     await waitFor('the second instance to own partitions', async () => /"stage":"windows","partitions":\[\d/.test(second.log()), 60_000);
     await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 1, 3));
     await new Promise((r) => setTimeout(r, 2_000));
-    assert.equal(await stopConsumer(first, 'SIGTERM'), 0, 'the first instance leaves cleanly');
+    assert.equal(await stopService(first), 0, 'the first instance leaves cleanly');
     await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 2, 3));
     await waitForResults(topics, expected.results.size, () => [second], 120_000);
-    assert.equal(await stopConsumer(second, 'SIGTERM'), 0);
+    assert.equal(await stopService(second), 0);
     await assertCommittedEqualsOracle(topics, expected);
   });
 
@@ -116,17 +117,17 @@ describe('consumer service on a real broker', () => {
     const zombie = start(env, 'zombie-a');
     await waitFor('the first instance to process', async () => (await readAll(bed.kafka, bed.admin, topics.processed)).length > 0, 60_000);
     await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 1, 3));
-    zombie.child.kill('SIGSTOP');
+    await zombie.signal('SIGSTOP');
     const successor = start(env, 'zombie-b');
     try {
       await waitFor('the successor to own every window partition', async () => /"stage":"windows","partitions":\[0,1,2,3\]/.test(successor.log()), 60_000);
     } finally {
-      zombie.child.kill('SIGCONT');
+      await zombie.signal('SIGCONT');
     }
     await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 2, 3));
     await waitForResults(topics, expected.results.size, () => [zombie, successor], 120_000);
-    assert.equal(await stopConsumer(zombie, 'SIGTERM'), 0);
-    assert.equal(await stopConsumer(successor, 'SIGTERM'), 0);
+    assert.equal(await stopService(zombie), 0);
+    assert.equal(await stopService(successor), 0);
     await assertCommittedEqualsOracle(topics, expected);
     // Resumed with a batch in hand, it meets a fenced transaction (TaskMigrated); resumed between
     // batches, the coordinator no longer knows it. Either way it had to rejoin as a stale member.

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keyedEventJson } from '../../services/consumer/repartition-records';
 import { partitionFor, repartitionBatch } from '../../services/consumer/repartitioner';
+import { stopService, type Service } from '../../tools/service-process';
 import { sliceOf, testDataset, testWindowEnv, testWindows, withSentinels } from '../support/consumer-datasets';
-import { ConsumerTestBed, produceRaw, lateOf, readAll, resultsOf, stopConsumer, topicEnv, topicNames, waitFor, type RunningConsumer, type TopicNames } from '../support/consumer-run';
+import { ConsumerTestBed, produceRaw, lateOf, readAll, resultsOf, topicEnv, topicNames, waitFor, type TopicNames } from '../support/consumer-run';
 import { oracle, type OracleEvent } from '../support/oracle';
 
 const windows = testWindows;
@@ -39,11 +40,11 @@ describe('consumer exactly-once on a three-node cluster', () => {
     };
   }
 
-  function starter(env: Record<string, string>): (name: string) => RunningConsumer {
+  function starter(env: Record<string, string>): (name: string) => Service {
     return (name) => bed.start(env, name);
   }
 
-  async function waitForResults(topics: TopicNames, count: number, consumers: RunningConsumer[]): Promise<void> {
+  async function waitForResults(topics: TopicNames, count: number, consumers: Service[]): Promise<void> {
     await waitFor(`${count} window results`, async () => {
       for (const c of consumers) if (c.child.exitCode !== null) throw new Error(`consumer exited with ${c.child.exitCode}:\n${c.log().slice(-4000)}`);
       return (await readAll(bed.kafka, bed.admin, topics.processed)).length >= count;
@@ -86,7 +87,7 @@ describe('consumer exactly-once on a three-node cluster', () => {
     await produceRaw(bed.kafka, topics.raw, raw);
     const consumer = starter(consumerEnv(topics, 'aborted'))('aborted');
     await waitForResults(topics, expected.results.size, [consumer]);
-    assert.equal(await stopConsumer(consumer, 'SIGTERM'), 0);
+    assert.equal(await stopService(consumer), 0);
     await assertCommittedEqualsOracle(topics, expected);
   });
 
@@ -104,15 +105,15 @@ describe('consumer exactly-once on a three-node cluster', () => {
     await waitFor('window results', async () => (await readAll(bed.kafka, bed.admin, topics.processed)).length > 0, 60_000);
     await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 1, 4));
     await new Promise((r) => setTimeout(r, 1_500));
-    await stopConsumer(b, 'SIGKILL');
+    await stopService(b, { signal: 'SIGKILL' });
     await bed.cluster.stopNode(3, 'graceful');
     const restarted = start('b-restarted');
     await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 2, 4));
     await new Promise((r) => setTimeout(r, 3_000));
     await produceRaw(bed.kafka, topics.raw, sliceOf(raw, 3, 4));
     await waitForResults(topics, expected.results.size, [a, restarted]);
-    assert.equal(await stopConsumer(a, 'SIGTERM'), 0);
-    assert.equal(await stopConsumer(restarted, 'SIGTERM'), 0);
+    assert.equal(await stopService(a), 0);
+    assert.equal(await stopService(restarted), 0);
     await assertCommittedEqualsOracle(topics, expected);
   });
 });

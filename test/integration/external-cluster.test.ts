@@ -25,7 +25,7 @@ import { writeGeneratedCsv } from '../../services/producer/generator';
 import type { TopicRole } from '../../services/core/topics';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
 import { kafkaVersion, repoRoot } from '../../tools/kafka/kafka-runtime';
-import { startService, stopService, type Service } from '../../tools/local-stack';
+import { startService, stopService, type Service } from '../../tools/service-process';
 import { readAll, waitFor } from '../support/consumer-run';
 import { kafkaErrorType, trySend, tryConsume } from '../support/kafka-denial';
 import { serializedProvider } from '../support/serialized-provider';
@@ -169,7 +169,7 @@ for (const mode of ['mtls', 'scram-sha-512'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const explain = (): string => `--- producer ---\n${producer!.log()}\n--- consumer ---\n${consumer!.log()}`;
+    const explain = (): string => `--- producer ---\n${producer!.tail()}\n--- consumer ---\n${consumer!.tail()}`;
 
     it('the services hold their own identities, never the admin\'s credentials', () => {
       const adminSecrets = mode === 'mtls' ? [existing.admin.cert!, existing.admin.key!] : [adminPassword];

@@ -7,6 +7,7 @@ import { KafkaCluster, plaintextProperties } from '../../tools/kafka/kafka-clust
 import { kafkaVersion } from '../../tools/kafka/kafka-runtime';
 import { explainTooLarge } from '../../services/consumer/partition-task';
 import { consumeUntil } from '../support/consume';
+import { waitFor } from '../support/consumer-run';
 
 describe(`kafkajs against Apache Kafka ${kafkaVersion()}`, () => {
   let cluster: KafkaCluster;
@@ -39,9 +40,13 @@ describe(`kafkajs against Apache Kafka ${kafkaVersion()}`, () => {
       const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: 'compat-admin', configNames: ['retention.ms'] }] });
       assert.equal(configs.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue, '60000');
       await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'compat-admin', configEntries: [{ name: 'retention.ms', value: '120000' }] }] });
-      const after = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: 'compat-admin', configNames: ['retention.ms'] }] });
-      assert.equal(after.resources[0]?.configEntries[0]?.configValue, '120000');
-      assert.equal((await admin.fetchTopicMetadata({ topics: ['compat-admin'] })).topics[0]?.partitions.length, 4);
+      // KRaft: the controller commits the change and each broker applies it from its metadata log a
+      // moment later, so a broker answers with the new value soon, not at once.
+      await waitFor('the altered retention.ms', async () => {
+        const after = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: 'compat-admin', configNames: ['retention.ms'] }] });
+        return after.resources[0]?.configEntries[0]?.configValue === '120000';
+      }, 10_000, 100);
+      await waitFor('4 partitions', async () => (await admin.fetchTopicMetadata({ topics: ['compat-admin'] })).topics[0]?.partitions.length === 4, 10_000, 100);
       await admin.deleteTopics({ topics: ['compat-admin'] });
       assert.ok(!(await admin.listTopics()).includes('compat-admin'));
     } finally {
@@ -59,14 +64,15 @@ describe(`kafkajs against Apache Kafka ${kafkaVersion()}`, () => {
       };
       await admin.createAcls({ acl: [acl, { ...acl, resourceType: AclResourceTypes.GROUP, resourceName: 'alice-', resourcePatternType: ResourcePatternTypes.PREFIXED, operation: AclOperationTypes.READ }] });
       const filter = { resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, principal: 'User:alice', host: '*', operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY };
-      const described = await admin.describeAcls(filter);
-      assert.equal(described.resources.length, 2);
+      // KRaft: ACLs reach the broker's authorizer through its metadata log, a moment after the controller commits them.
+      let described = await admin.describeAcls(filter);
+      await waitFor('both ACLs described', async () => (described = await admin.describeAcls(filter)).resources.length === 2, 10_000, 100);
       const topicAcl = described.resources.find((r) => r.resourceType === AclResourceTypes.TOPIC);
       assert.equal(topicAcl?.resourceName, 'compat-acl');
       assert.equal(topicAcl?.acls[0]?.operation, AclOperationTypes.WRITE);
       const deleted = await admin.deleteAcls({ filters: [filter] });
       assert.equal(deleted.filterResponses[0]?.matchingAcls.length, 2);
-      assert.equal((await admin.describeAcls(filter)).resources.length, 0);
+      await waitFor('no ACL left', async () => (await admin.describeAcls(filter)).resources.length === 0, 10_000, 100);
     } finally {
       await admin.disconnect();
     }

@@ -3,8 +3,7 @@
 // a real Prometheus scrapes them with the rendered scrape config, and every query of every
 // provisioned dashboard must return data while the pipeline works: no dead panel.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,38 +13,19 @@ import { producerEnv } from '../../services/producer/config';
 import { writeGeneratedCsv } from '../../services/producer/generator';
 import { freePorts } from '../../tools/kafka/free-port';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
-import { createTopics, startConsumer, stopConsumer, topicEnv, topicNames, type RunningConsumer } from '../support/consumer-run';
+import { startService, stopService, type Service } from '../../tools/service-process';
+import { createTopics, topicEnv, topicNames } from '../support/consumer-run';
 import { deadPanels, formatResults, waitForLiveDashboards } from '../support/dashboard-queries';
 import { PrometheusServer } from '../support/prometheus-server';
 
-const repoRoot = path.join(__dirname, '..', '..');
 const topics = topicNames('monitoring');
-
-interface RunningProducer {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  logFile: string;
-}
-
-function startProducer(env: Record<string, string>, logFile: string): RunningProducer {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
-  // The child is a service, not part of this test run.
-  delete childEnv.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/producer/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = createWriteStream(logFile, { flags: 'a' });
-  child.stdout.pipe(out, { end: false });
-  child.stderr.pipe(out, { end: false });
-  return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))), logFile };
-}
-
-const tail = (file: string, lines = 30): string => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)');
 
 describe('dashboards on the running pipeline', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'monitoring-pipeline-'));
   let cluster: KafkaCluster | undefined;
   let prometheus: PrometheusServer | undefined;
-  let consumer: RunningConsumer | undefined;
-  let producer: RunningProducer | undefined;
+  let consumer: Service | undefined;
+  let producer: Service | undefined;
 
   before(async () => {
     cluster = await KafkaCluster.start({ nodes: 1 });
@@ -70,7 +50,8 @@ describe('dashboards on the running pipeline', () => {
       }),
     );
     const core = { KAFKA_BROKERS: cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', LOG_LEVEL: 'warn' };
-    consumer = startConsumer(
+    consumer = startService(
+      'consumer',
       {
         ...core,
         ...topicEnv(topics),
@@ -79,7 +60,8 @@ describe('dashboards on the running pipeline', () => {
       },
       path.join(dir, 'consumer.log'),
     );
-    producer = startProducer(
+    producer = startService(
+      'producer',
       {
         ...core,
         METRICS_PORT: String(producerPort),
@@ -96,9 +78,7 @@ describe('dashboards on the running pipeline', () => {
   });
 
   after(async () => {
-    if (producer && producer.child.exitCode === null && producer.child.signalCode === null) producer.child.kill('SIGTERM');
-    await producer?.exited;
-    if (consumer) await stopConsumer(consumer, 'SIGTERM');
+    for (const service of [producer, consumer]) if (service) await stopService(service);
     await prometheus?.stop();
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -108,7 +88,7 @@ describe('dashboards on the running pipeline', () => {
     const results = await waitForLiveDashboards(prometheus!.url, { macros: { rateInterval: '10s', range: '1h' }, timeoutMs: 120_000 });
     const dead = deadPanels(results);
     if (dead.length > 0) {
-      process.stderr.write(`--- producer ---\n${tail(producer!.logFile)}\n--- consumer ---\n${tail(consumer!.logFile)}\n--- prometheus ---\n${prometheus!.logTail()}\n`);
+      process.stderr.write(`--- producer ---\n${producer!.tail(30)}\n--- consumer ---\n${consumer!.tail(30)}\n--- prometheus ---\n${prometheus!.logTail()}\n`);
       process.stderr.write(`targets: ${JSON.stringify(await prometheus!.targets())}\n`);
     }
     assert.deepEqual(dead, [], `dead panels:\n${formatResults(dead)}`);

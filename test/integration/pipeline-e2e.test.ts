@@ -20,7 +20,8 @@ import { writeGeneratedCsv, type GenerateSummary } from '../../services/producer
 import { freePorts } from '../../tools/kafka/free-port';
 import { repoRoot } from '../../tools/kafka/kafka-runtime';
 import { metricNames } from '../../services/core/metric-names';
-import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, startService, stopService, type Service, type TopicNames } from '../../tools/local-stack';
+import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs, type TopicNames } from '../../tools/local-stack';
+import { startService, stopService, type Service } from '../../tools/service-process';
 import { readAll, waitFor } from '../support/consumer-run';
 import { deadPanels, formatResults, waitForLiveDashboards, type QueryResult } from '../support/dashboard-queries';
 import { PrometheusServer } from '../support/prometheus-server';
@@ -97,10 +98,10 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
       const target = 3_000 + Math.floor(Math.random() * 8_000);
       const running = producer;
       await waitFor(`the producer to read ${target} rows`, async () => {
-        if (running.child.exitCode !== null) throw new Error(`the producer exited before the crash:\n${running.log()}`);
+        if (running.child.exitCode !== null) throw new Error(`the producer exited before the crash:\n${running.tail()}`);
         return (await scrapeMetric(producerPort!, metricNames.producer.rowsRead)) >= target;
       }, 120_000, 100);
-      process.kill(Number(readFileSync(running.pidFile, 'utf8').trim()), 'SIGKILL');
+      await running.signal('SIGKILL');
       assert.notEqual(await running.exited, 0);
       producer = startService('producer', producerEnv, path.join(dir, 'producer.log'));
     }
@@ -114,16 +115,16 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const explain = (): string => `--- producer ---\n${producer!.log()}\n--- consumer ---\n${consumer!.log()}`;
+  const explain = (): string => `--- producer ---\n${producer!.tail()}\n--- consumer ---\n${consumer!.tail()}`;
 
   it('accounts for every row: read = sent + rejected, rejects on the dead-letter topic with reasons', async () => {
     const code = await producer!.exited;
     assert.equal(code, 0, explain());
     assert.equal(oracle.rows, generated.rows);
     assert.equal(oracle.rejected, generated.malformed, 'the oracle and the generator disagree on malformed rows');
-    const summary = /the file over every run: read (\d+) = sent (\d+) \+ rejected (\d+), complete/.exec(producer!.log(1000));
+    const summary = /the file over every run: read (\d+) = sent (\d+) \+ rejected (\d+), complete/.exec(producer!.log());
     assert.ok(summary, `no summary line in the producer's output:\n${explain()}`);
-    assert.match(producer!.log(1000), /resuming events\.csv after line \d+/);
+    assert.match(producer!.log(), /resuming events\.csv after line \d+/);
     assert.deepEqual(summary.slice(1).map(Number), [oracle.rows, oracle.rows - oracle.rejected, oracle.rejected]);
     let dead: Awaited<ReturnType<typeof readAll>> = [];
     await waitFor('every dead letter', async () => (dead = await readAll(kafka, admin, topicNames.deadLetter)).length >= oracle.rejected + 1, 60_000, 1_000);
@@ -194,7 +195,6 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
   });
 
   it('the consumer stops cleanly on SIGTERM', async () => {
-    consumer!.child.kill('SIGTERM');
-    assert.equal(await consumer!.exited, 0, explain());
+    assert.equal(await stopService(consumer!), 0, explain());
   });
 });

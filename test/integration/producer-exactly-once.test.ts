@@ -5,7 +5,7 @@
 // dead-letter topic (read_committed), and one end-of-input marker per raw partition; its committed
 // position accounts for every row of the file (read = sent + rejected over the whole run).
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +18,8 @@ import { generateRows, writeGeneratedCsv, type GenerateOptions } from '../../ser
 import { parsePosition, type SourcePosition } from '../../services/producer/source-offsets';
 import { freePort } from '../../tools/kafka/free-port';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
-import { scrapeMetric, startService, type Service } from '../../tools/local-stack';
+import { scrapeMetric } from '../../tools/local-stack';
+import { startService, stopService, type Service } from '../../tools/service-process';
 import { readAll, waitFor } from '../support/consumer-run';
 
 const rows = 300_000;
@@ -50,14 +51,7 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
     expected = { good, badLines, lastLine };
   });
   after(async () => {
-    for (const service of running) {
-      try {
-        killService(service);
-      } catch {
-        service.child.kill('SIGKILL');
-      }
-    }
-    await Promise.all([...running].map((s) => s.exited));
+    await Promise.all([...running].map((s) => stopService(s, { signal: 'SIGKILL' })));
     await admin?.disconnect();
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -95,7 +89,7 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
   async function midStream(service: Service, metricsPort: number): Promise<number> {
     const target = 2_000 + Math.floor(Math.random() * 18_000);
     await waitFor(`the producer to read ${target} rows`, async () => {
-      if (service.child.exitCode !== null) throw new Error(`the producer exited (${service.child.exitCode}) before the stop:\n${service.log()}`);
+      if (service.child.exitCode !== null) throw new Error(`the producer exited (${service.child.exitCode}) before the stop:\n${service.tail()}`);
       return (await scrapeMetric(metricsPort, metricNames.producer.rowsRead)) >= target;
     }, 240_000, 50);
     return target;
@@ -144,12 +138,11 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
     for (const stop of stops) {
       await midStream(producer, port);
       if (stop === 'kill') {
-        killService(producer);
+        await producer.signal('SIGKILL');
         assert.notEqual(await producer.exited, 0);
       } else {
-        producer.child.kill('SIGTERM');
-        assert.equal(await producer.exited, 0, producer.log());
-        assert.match(readFileSync(producer.logFile, 'utf8'), /stopped by signal/);
+        assert.equal(await stopService(producer), 0, producer.tail());
+        assert.match(producer.log(), /stopped by signal/);
       }
       const position = await committedPosition(topics.sourceOffsets);
       assert.ok(!position?.complete, `the ${stop} landed after the end of the file`);
@@ -161,17 +154,17 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
     // commit; woken up, the first one can commit nothing more and stops.
     await midStream(producer, port);
     const zombie = producer;
-    signalService(zombie, 'SIGSTOP');
+    await zombie.signal('SIGSTOP');
     const successor = producerFor(topics, await freePort())();
-    await waitFor('the successor to resume', async () => /resuming events\.csv after line \d+/.test(readFileSync(successor.logFile, 'utf8')), 240_000);
-    signalService(zombie, 'SIGCONT');
-    assert.notEqual(await zombie.exited, 0, `the fenced producer exited 0:\n${zombie.log()}`);
-    assert.equal(await successor.exited, 0, successor.log());
+    await waitFor('the successor to resume', async () => /resuming events\.csv after line \d+/.test(successor.log()), 240_000);
+    await zombie.signal('SIGCONT');
+    assert.notEqual(await zombie.exited, 0, `the fenced producer exited 0:\n${zombie.tail()}`);
+    assert.equal(await successor.exited, 0, successor.tail());
     assert.ok(positions.every((line, i) => i === 0 || line >= positions[i - 1]!) && positions.at(-1)! > 0, `positions ${positions.join(', ')}`);
     await assertExactlyOnce(topics);
     const again = start();
-    assert.equal(await again.exited, 0, again.log());
-    assert.match(readFileSync(again.logFile, 'utf8'), /read 0 = sent 0 \+ rejected 0/);
+    assert.equal(await again.exited, 0, again.tail());
+    assert.match(again.log(), /read 0 = sent 0 \+ rejected 0/);
     await assertExactlyOnce(topics);
     // Rows appended to the file after its end: the same file, grown; only the new rows go, then a second end.
     const more = [...generateRows({ ...dataset, rows: 500, seed: 22 })];
@@ -183,26 +176,11 @@ describe('producer: exactly once across kills, fencing and graceful stops', () =
     }
     expected.lastLine += more.length;
     const grown = start();
-    assert.equal(await grown.exited, 0, grown.log());
-    assert.match(readFileSync(grown.logFile, 'utf8'), /the file grew/);
+    assert.equal(await grown.exited, 0, grown.tail());
+    assert.match(grown.log(), /the file grew/);
     await assertExactlyOnce(topics, 2);
   }));
 });
-
-/** A signal to the service process itself, not its watchdog (which exits with it). */
-function signalService(service: Service, signal: NodeJS.Signals): void {
-  const pid = existsSync(service.pidFile) ? Number(readFileSync(service.pidFile, 'utf8').trim()) : NaN;
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no pid for ${service.name} in ${service.pidFile}`);
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function killService(service: Service): void {
-  signalService(service, 'SIGKILL');
-}
 
 /** Prints the broker's log when the test fails. */
 function cluster0(get: () => KafkaCluster, body: () => Promise<void>): () => Promise<void> {

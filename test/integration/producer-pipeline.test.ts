@@ -2,7 +2,6 @@
 // exactly once (good rows field by field on the raw topic, bad rows with their reasons on the
 // dead-letter topic), also across a broker restart mid-run; the CLI stops cleanly on SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,10 +20,10 @@ import { createProducerMetrics } from '../../services/producer/producer-metrics'
 import { generateRows, writeGeneratedCsv, type GenerateOptions, type GeneratedRow } from '../../services/producer/generator';
 import { streamFile } from '../../services/producer/stream-file';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
+import { startService, stopService } from '../../tools/service-process';
 import { consumeUntil, type ConsumedRecord } from '../support/consume';
 
 const logger = pino({ level: 'silent' });
-const repo = path.join(__dirname, '..', '..');
 
 /** The canonical event a good generated row must become, derived from the row text independently of the presets. */
 function expectedEvent(row: GeneratedRow, file: string): EcommerceEvent {
@@ -215,28 +214,18 @@ describe('producer against a real broker', () => {
   it('the CLI stops on SIGTERM with every row it read delivered, and says so', { timeout: 120_000 }, guarded(async () => {
     const names = await rig.topics();
     const { file } = await rig.generate('paced.csv', { rows: 50_000, seed: 13, malformedRate: 0.02 });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/producer/main.ts', '--file', file, '--rate', '2000', '--batch-messages', '200'], {
-      cwd: repo,
-      env: {
-        ...process.env, KAFKA_BROKERS: rig.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', TOPIC_RAW: names.raw, TOPIC_DEAD_LETTER: names.deadLetter,
-        TOPIC_SOURCE_OFFSETS: names.sourceOffsets, PRODUCER_TRANSACTIONAL_ID: `producer-${names.raw}`, METRICS_PORT: '0', LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const producer = startService('producer', {
+      KAFKA_BROKERS: rig.cluster.bootstrap().join(','), KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', TOPIC_RAW: names.raw, TOPIC_DEAD_LETTER: names.deadLetter,
+      TOPIC_SOURCE_OFFSETS: names.sourceOffsets, PRODUCER_TRANSACTIONAL_ID: `producer-${names.raw}`, METRICS_PORT: '0', LOG_LEVEL: 'warn',
+    }, path.join(rig.dir, 'paced.log'), { args: ['--file', file, '--rate', '2000', '--batch-messages', '200'] });
     try {
       await consumeUntil(rig.kafka, names.raw, (r) => r.length >= 1000, { timeoutMs: 60_000 });
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0, stderr);
+      assert.equal(await stopService(producer), 0, producer.tail());
     } finally {
-      child.kill('SIGKILL');
+      await stopService(producer, { signal: 'SIGKILL' });
     }
-    const match = /read (\d+) = sent (\d+) \+ rejected (\d+).*stopped by signal/.exec(stdout);
-    assert.ok(match, `no report in ${stdout}`);
+    const match = /read (\d+) = sent (\d+) \+ rejected (\d+).*stopped by signal/.exec(producer.log());
+    assert.ok(match, `no report in ${producer.log()}`);
     const [read, sent, rejected] = match.slice(1).map(Number) as [number, number, number];
     assert.ok(read < 50_000 && read === sent + rejected);
     const events = await consumeUntil(rig.kafka, names.raw, (r) => r.length >= sent, { timeoutMs: 30_000 });

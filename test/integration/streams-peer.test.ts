@@ -12,7 +12,8 @@ import { committedWindows, createPeerTopics, grantStreamsPeerAcls, runStreamsPee
 import { waitForWindows } from '../../bench/setup';
 import { consumerDefaults } from '../../services/consumer/config';
 import { freePorts } from '../../tools/kafka/free-port';
-import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, stopService, type Service } from '../../tools/local-stack';
+import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../../tools/local-stack';
+import { startService, stopService, type Service } from '../../tools/service-process';
 import { testDataset, testWindowEnv, testWindows } from '../support/consumer-datasets';
 import { lateOf, produceRaw, readAll } from '../support/consumer-run';
 import { oracle, type OracleEvent } from '../support/oracle';
@@ -27,7 +28,7 @@ describe('Kafka Streams peer against our consumer', () => {
     tls = await startTlsCluster({ nodes: 1 });
   });
   after(async () => {
-    if (consumer && consumer.child.exitCode === null) consumer.child.kill('SIGKILL');
+    if (consumer) await stopService(consumer, { signal: 'SIGKILL' });
     await tls?.cluster.stop();
     rmSync(work, { recursive: true, force: true });
   });

@@ -2,7 +2,7 @@
 """The end-to-end oracle: the pipeline's windows computed from the CSV alone, in SQL (SQLite), by a
 program that shares no code, no language and no library with the producer or the consumer.
 
-It implements the semantics the README documents, from their definitions:
+It implements the semantics docs/consumer.md and docs/producer.md document, from their definitions:
   * a REES46 row is rejected when it has the wrong column count, a bad or missing time, an unknown
     event type, a missing product id, or a price that is not a non-negative number;
   * a row's raw-topic partition is Kafka's default: murmur2(key) made positive, modulo the partition

@@ -1,18 +1,16 @@
-// Runs the consumer service as a child process against a test cluster, and reads what it
-// committed: the helpers behind the consumer's integration tests.
+// The consumer's integration tests: topics, raw input, a test bed that runs consumer processes
+// (tools/service-process.ts) against a real cluster, and reading what they committed.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
 import { installReadCommittedFix } from '../../services/consumer/read-committed';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
+import { startService, stopService, type Service } from '../../tools/service-process';
 import { toRecord, type ConsumedRecord } from './consume';
 import type { GeneratedMessage } from './consumer-events';
-
-const repoRoot = path.join(__dirname, '..', '..');
 
 export interface TopicNames {
   raw: string;
@@ -69,31 +67,6 @@ export async function produceRaw(kafka: Kafka, topic: string, partitions: Genera
   } finally {
     await producer.disconnect();
   }
-}
-
-export interface RunningConsumer {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  logFile: string;
-  log(): string;
-}
-
-export function startConsumer(env: Record<string, string>, logFile: string): RunningConsumer {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
-  // The child is a service, not part of this test run.
-  delete childEnv.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/consumer/main.ts'], { cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = createWriteStream(logFile, { flags: 'a' });
-  child.stdout.pipe(out, { end: false });
-  child.stderr.pipe(out, { end: false });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, logFile, log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '') };
-}
-
-export async function stopConsumer(consumer: RunningConsumer, signal: NodeJS.Signals): Promise<number | null> {
-  if (consumer.child.exitCode !== null || consumer.child.signalCode !== null) return consumer.exited;
-  consumer.child.kill(signal);
-  return consumer.exited;
 }
 
 /** Every committed record of a topic, up to the end offsets it had when called. */
@@ -162,7 +135,7 @@ export function lateOf(records: ConsumedRecord[]): Map<string, number[]> {
 export class ConsumerTestBed {
   private state: { cluster: KafkaCluster; kafka: Kafka; admin: Admin } | undefined;
   private readonly logDir: string;
-  private readonly running = new Set<RunningConsumer>();
+  private readonly running = new Set<Service>();
 
   constructor(nodes: number, name: string) {
     this.logDir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
@@ -174,7 +147,7 @@ export class ConsumerTestBed {
       await this.state.admin.connect();
     });
     after(async () => {
-      await Promise.all([...this.running].map((c) => stopConsumer(c, 'SIGKILL')));
+      await Promise.all([...this.running].map((c) => stopService(c, { signal: 'SIGKILL' })));
       await this.state?.admin.disconnect();
       await this.state?.cluster.stop();
       if (process.env.KEEP_CONSUMER_LOGS) process.stdout.write(`consumer logs kept in ${this.logDir}\n`);
@@ -187,8 +160,8 @@ export class ConsumerTestBed {
   get admin(): Admin { return this.started().admin; }
 
   /** Starts a consumer process (its log in the bed's folder), stopped at the latest after the describe. */
-  start(env: Record<string, string>, name: string): RunningConsumer {
-    const consumer = startConsumer(env, path.join(this.logDir, `${name}.log`));
+  start(env: Record<string, string>, name: string): Service {
+    const consumer = startService('consumer', env, path.join(this.logDir, `${name}.log`), { name });
     this.running.add(consumer);
     void consumer.exited.then(() => this.running.delete(consumer));
     return consumer;

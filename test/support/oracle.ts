@@ -1,5 +1,5 @@
 // The consumer's independent oracle: a plain batch computation of the window results the pipeline
-// must commit, written from the README's definitions alone. It shares no code with
+// must commit, written from the definitions in docs/consumer.md alone. It shares no code with
 // services/consumer (not even helpers or types): a bug there cannot hide here.
 //
 // Definitions it implements: stream time of a raw partition = largest event time read from it so
