@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeGeneratedCsv } from '../services/producer/generator';
 import { freePorts } from '../tools/kafka/free-port';
-import { loadStack, provisionTopicsAndAcls, serviceEnvs, startService, type Service } from '../tools/local-stack';
+import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../tools/local-stack';
+import { startService, type Service } from '../tools/service-process';
 import { kcatProduce } from './anchors';
 import { argValue, processMiB, runMain, say, servicePid, startBenchBroker, writeAnchorPayloads, type BenchBroker } from './setup';
 
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
         }, 500);
         const code = await producer.exited;
         clearInterval(sampler);
-        if (code !== 0) throw new Error(`the producer failed:\n${producer.log()}`);
+        if (code !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
         const ours = rows / ((Date.now() - started) / 1000);
         const line = `run ${i + 1}: ${name} ${Math.round(ours)} rows/s, kcat -P ${Math.round(kp.recordsPerSecond)} rows/s, ratio ${(ours / kp.recordsPerSecond).toFixed(2)}, peak RSS ${Math.round(peakMiB)} MiB`;
         say(line);
