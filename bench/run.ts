@@ -3,7 +3,7 @@
 // ProducerPerformance / ConsumerPerformance and kcat measured in the same run on the same broker, and
 // the processor against the Kafka Streams peer doing the same job (bench/streams-peer.ts).
 // Prints one table of ratios with the machine's details and writes it as JSON to bench/results/.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../tools/kafka/free-port';
@@ -11,7 +11,7 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs, type TopicNames } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance } from './anchors';
-import { argValue, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+import { argValue, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 async function main(): Promise<void> {
@@ -34,21 +34,7 @@ async function main(): Promise<void> {
     const e2e = await provisionTopicsAndAcls(tls, config, '_e2e');
     const anchors = await provisionTopicsAndAcls(tls, config, '_anchor');
     const kcatTopics = await provisionTopicsAndAcls(tls, config, '_kcat');
-    const sample = readFileSync(csv, 'utf8').split('\n').slice(1, 2001).filter(Boolean);
-    const payloadFile = path.join(work, 'payloads.txt');
-    // Canonical events as our producer writes them (same fields, same sizes), from the CSV's first rows.
-    const payloads = sample.map((line, i) => {
-      const [time, eventType, productId, categoryId, categoryCode, brand, price, userId, sessionId] = line.split(',');
-      return JSON.stringify({
-        schemaVersion: 1, eventId: `events.csv:${i + 2}`, eventTime: Date.parse(`${time?.replace(' UTC', 'Z').replace(' ', 'T')}`) || 0, eventType,
-        productId, categoryId: categoryId || null, categoryCode: categoryCode || null, brand: brand || null, price: Number(price) || 0, quantity: 1,
-        userId: userId || null, sessionId: sessionId || null, country: null, source: 'rees46',
-      });
-    });
-    writeFileSync(payloadFile, payloads.join('\n') + '\n');
-    const kcatFile = path.join(work, 'kcat-payloads.txt');
-    writeFileSync(kcatFile, Array.from({ length: Math.ceil(rows / payloads.length) }, () => payloads.join('\n')).join('\n').split('\n').slice(0, rows).join('\n') + '\n');
-    const payloadBytes = Math.round(payloads.reduce((s, p) => s + p.length, 0) / payloads.length);
+    const { payloadFile, kcatFile, payloadBytes } = writeAnchorPayloads(csv, rows, work);
 
     const rowsOut: Row[] = [];
     say('anchor: ProducerPerformance');

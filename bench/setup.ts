@@ -51,6 +51,28 @@ export async function generateDataset(rows: number, config: StackConfig, work: s
   return { csv, bytes: summary.bytes, malformed: summary.malformed, expectedWindows };
 }
 
+/**
+ * What the anchors send: the same bytes our producer sends (canonical events as JSON, same fields and
+ * sizes, from the CSV's first rows), one per line; `kcatFile` repeats them to `rows` lines.
+ */
+export function writeAnchorPayloads(csv: string, rows: number, work: string): { payloadFile: string; kcatFile: string; payloadBytes: number } {
+  const sample = readFileSync(csv, 'utf8').split('\n').slice(1, 2001).filter(Boolean);
+  const payloadFile = path.join(work, 'payloads.txt');
+  const payloads = sample.map((line, i) => {
+    const [time, eventType, productId, categoryId, categoryCode, brand, price, userId, sessionId] = line.split(',');
+    return JSON.stringify({
+      schemaVersion: 1, eventId: `events.csv:${i + 2}`, eventTime: Date.parse(`${time?.replace(' UTC', 'Z').replace(' ', 'T')}`) || 0, eventType,
+      productId, categoryId: categoryId || null, categoryCode: categoryCode || null, brand: brand || null, price: Number(price) || 0, quantity: 1,
+      userId: userId || null, sessionId: sessionId || null, country: null, source: 'rees46',
+    });
+  });
+  writeFileSync(payloadFile, payloads.join('\n') + '\n');
+  const kcatFile = path.join(work, 'kcat-payloads.txt');
+  writeFileSync(kcatFile, Array.from({ length: Math.ceil(rows / payloads.length) }, () => payloads.join('\n')).join('\n').split('\n').slice(0, rows).join('\n') + '\n');
+  const payloadBytes = Math.round(payloads.reduce((s, p) => s + p.length, 0) / payloads.length);
+  return { payloadFile, kcatFile, payloadBytes };
+}
+
 export interface BenchBroker {
   tls: TlsCluster;
   bootstrap: string;

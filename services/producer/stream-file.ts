@@ -3,7 +3,7 @@
 // loses nothing: every record taken from the file is sent or dead-lettered before it returns.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { ConfigError } from '../core/env';
 import type { Logger } from 'pino';
 import { PlainDelivery, type BatchDelivery } from './batch-delivery';
@@ -128,7 +128,8 @@ async function pump(source: CsvSource, row: RowHandler, state: RunState, options
       metrics?.rowsRead.inc();
       metrics?.bytesRead.inc(source.bytesRead() - state.bytes);
       state.bytes = source.bytesRead();
-      await row.handle(item);
+      const queued = row.handle(item);
+      if (queued) await queued;
       // Checked after the row is queued: a record taken from the file is always delivered.
       if (signal?.aborted) return { stoppedBy: 'signal' };
     }
@@ -154,8 +155,8 @@ class RowHandler {
     this.fileName = path.basename(settings.file);
   }
 
-  /** Returns the reject reason, or undefined for an event. */
-  async handle(item: CsvItem): Promise<RejectReason | undefined> {
+  /** Queues the row's event or dead letter; returns a promise only when the caller must wait (pacing, a batch going out). */
+  handle(item: CsvItem): Promise<void> | undefined {
     if (item.kind === 'syntax') return this.reject(item, 'csv_syntax', item.message);
     let event;
     try {
@@ -165,18 +166,20 @@ class RowHandler {
       return this.reject(item, error.reason, error.message);
     }
     const delay = this.pacer.delayFor(event.eventTime);
-    if (delay > 0) {
-      if (this.sender.pendingAgeMs() + delay >= lingerMs) await this.sender.dispatch();
-      await abortableSleep(this.pacer, delay, this.signal);
-    }
-    await this.sender.addEvent({ key: eventKey(event, this.settings.key), value: JSON.stringify(event) }, item);
-    return undefined;
+    const message = { key: eventKey(event, this.settings.key), value: JSON.stringify(event) };
+    if (delay > 0) return this.paced(delay, message, item);
+    return this.sender.addEvent(message, item);
   }
 
-  private async reject(item: CsvItem, reason: RejectReason, message: string): Promise<RejectReason> {
+  private async paced(delay: number, message: Message, item: CsvItem): Promise<void> {
+    if (this.sender.pendingAgeMs() + delay >= lingerMs) await this.sender.dispatch();
+    await abortableSleep(this.pacer, delay, this.signal);
+    await this.sender.addEvent(message, item);
+  }
+
+  private reject(item: CsvItem, reason: RejectReason, message: string): Promise<void> | undefined {
     const value = { origin: 'producer' as const, file: this.fileName, line: item.line, ...withRaw(item.raw), reason, error: message, preset: this.preset.name };
-    await this.sender.addDeadLetter(deadLetterMessage(value), item, reason);
-    return reason;
+    return this.sender.addDeadLetter(deadLetterMessage(value), item, reason);
   }
 }
 
