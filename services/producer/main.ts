@@ -1,7 +1,6 @@
 // `npm run produce -- --file data.csv [--rate N | --replay K] [--preset …]`, or in the container with
 // the same settings from PRODUCER_* variables. Exit codes: exit-codes.ts.
-// First, before anything loads kafkajs (see core/partition-grouping-fix.ts and core/kafkajs-send-fix.ts).
-import '../core/partition-grouping-install';
+// First, before anything loads kafkajs (see core/kafkajs-send-fix.ts).
 import '../core/kafkajs-fixes';
 import { KafkaJSNonRetriableError, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
