@@ -99,10 +99,24 @@ export async function readAll(kafka: Kafka, admin: Admin, topic: string, timeout
   }
 }
 
+/**
+ * Polls until the condition holds. A retriable Kafka error counts as "not yet" (a topic created a
+ * moment ago: a KRaft broker can answer NOT_LEADER_OR_FOLLOWER until it has loaded the partition);
+ * any other error goes up at once.
+ */
 export async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  let lastRetriable: Error | undefined;
+  const check = (): Promise<boolean> => condition().then((held) => {
+    lastRetriable = undefined;
+    return held;
+  }, (error: unknown) => {
+    if ((error as { retriable?: unknown }).retriable !== true) throw error;
+    lastRetriable = error as Error;
+    return false;
+  });
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastRetriable ? ` (last: ${lastRetriable.message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
