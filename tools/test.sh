@@ -2,11 +2,11 @@
 # `npm test`: prepares the machine if anything is missing, type-checks, lints, then runs every test
 # (unit, real-broker integration, containers).
 #   tools/test.sh [--integration-only]
-# Two lanes run side by side, each one test file at a time: the unit and integration files, and the
-# container files (they wait on JVMs starting in containers and on paced producers far more than
-# they use the CPU, and their fixed container names keep them one at a time). Each lane prints its
-# own summary; the container lane's output follows the other's. PIPELINE_TEST_LANES=1 runs
-# everything in one lane, one file at a time.
+# One file at a time (2 cores), in one node:test run. PIPELINE_TEST_LANES=2 runs the container files
+# in a second lane beside the unit and integration files (each lane one file at a time; the
+# container lane's output follows the other's): about 27 minutes instead of 33 on this machine, but
+# the load it adds made topic-creation races in three integration files show up, one or two a run;
+# those three are fixed, others may remain, so it is not the default yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,7 @@ run_lane() {
   node --import tsx --test --test-concurrency=1 --test-timeout=900000 "$@"
 }
 
-if [ "${#containers[@]}" -eq 0 ] || [ "${PIPELINE_TEST_LANES:-2}" = 1 ]; then
+if [ "${#containers[@]}" -eq 0 ] || [ "${PIPELINE_TEST_LANES:-1}" != 2 ]; then
   run_lane "${files[@]}" "${containers[@]}"
   exit
 fi

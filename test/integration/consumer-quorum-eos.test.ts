@@ -18,8 +18,10 @@ describe('consumer exactly-once on a three-node cluster', () => {
 
   async function createReplicatedTopics(topics: TopicNames): Promise<void> {
     const replicated = [{ name: 'min.insync.replicas', value: '2' }];
+    // Not kafkajs' waitForLeaders: it retries only LEADER_NOT_AVAILABLE, and a KRaft broker that has
+    // not applied the new topic yet answers UNKNOWN_TOPIC_OR_PARTITION (seen under load).
+    const names = [topics.raw, topics.repartition, topics.changelog, topics.processed, topics.deadLetter, topics.late];
     await bed.admin.createTopics({
-      waitForLeaders: true,
       topics: [
         { topic: topics.raw, numPartitions: 3, replicationFactor: 3, configEntries: replicated },
         { topic: topics.repartition, numPartitions: 4, replicationFactor: 3, configEntries: replicated },
@@ -29,6 +31,10 @@ describe('consumer exactly-once on a three-node cluster', () => {
         { topic: topics.late, numPartitions: 1, replicationFactor: 3, configEntries: replicated },
       ],
     });
+    await waitFor('every new partition to have a leader', async () => {
+      const { topics: described } = await bed.admin.fetchTopicMetadata({ topics: names });
+      return described.length === names.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    }, 60_000, 200);
   }
 
   function consumerEnv(topics: TopicNames, name: string): Record<string, string> {
