@@ -103,12 +103,11 @@ async function assignPartitions(admin: Admin, topicMessages: TransactionContent[
 const maxResends = 5;
 
 /**
- * kafkajs 2.2.4's sendBatch can resolve without having sent some partitions' messages: when a
- * leader fails mid-request, its retry goes only to brokers that had not answered, so a partition
- * whose leadership moved to a broker that had answered is skipped (see
- * services/producer/verified-send.ts). In a transaction that would commit the batch without them;
- * so the partitions acknowledged are checked and the rest sent again at once, within the same
- * transaction. Safe with idempotence: kafkajs gave their sequence numbers back when the request
+ * kafkajs 2.2.4's own sendBatch could resolve without having sent some partitions' messages (a
+ * partition whose leadership moved to a broker that had answered was skipped); sendByPartition
+ * (services/core/kafkajs-send-fix.ts) fixes that at its root, and this stays as a guard: in a
+ * transaction a skipped partition would commit the batch without it, so the partitions
+ * acknowledged are checked and the rest sent again at once, within the same transaction. Safe with idempotence: kafkajs gave their sequence numbers back when the request
  * failed, so if the first attempt was written after all, the broker sees the resend as a duplicate.
  */
 async function sendVerified(ctx: TaskContext, task: PartitionTask, transaction: Transaction, topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {

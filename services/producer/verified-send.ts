@@ -1,11 +1,11 @@
-// Sends a batch and checks that Kafka acknowledged every partition in it. kafkajs 2.2.4's sendBatch
-// can resolve without sending some messages: when a leader dies mid-request, its retry only goes
-// to brokers that have not answered yet, so a partition that moved to a broker which already
-// answered is silently skipped (seen here with a SIGKILLed leader). Partitions are therefore chosen
-// here, with kafkajs's own murmur2 partitioner, so that the acknowledged ones can be checked, and
-// messages of an unacknowledged partition are sent again at once. That is safe with idempotence:
-// kafkajs gave back their sequence numbers when the request failed, so if the first attempt was
-// written after all, the broker recognises the retry as a duplicate.
+// Sends a batch and checks that Kafka acknowledged every partition in it. kafkajs 2.2.4's own
+// sendBatch could resolve without sending some messages (a partition that moved to a broker which
+// had already answered was skipped); services/core/kafkajs-send-fix.ts (sendByPartition) fixes that
+// at its root, so this is a guard against the fix not being in place or regressing: partitions are
+// chosen here, so that the acknowledged ones can be checked, and messages of an unacknowledged
+// partition are sent again at once. That is safe with idempotence: a failed request gives its
+// sequence numbers back, so if the first attempt was written after all, the broker recognises the
+// retry as a duplicate.
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type ProducerBatch, type TopicMessages } from 'kafkajs';
 
 /** Partition count of a topic (metadata; the producer's Describe ACL allows it). */
