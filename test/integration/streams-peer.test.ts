@@ -1,7 +1,7 @@
 // The benchmark's Kafka Streams peer (bench/streams-peer) must do exactly our consumer's job, or the
 // ratio the benchmark prints means nothing: on a real broker with mutual TLS and each its own
 // least-privilege ACLs, both process the same small generated raw topic, and their committed windows
-// must equal each other and the oracle, as must the peer's late records (both comparisons fail now and are marked todo: see below); the peer dead-letters
+// must equal each other and the oracle, as must the peer's late records; the peer dead-letters
 // every malformed message. One peer run with two stream threads (JVM start-up is slow on CI).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -82,19 +82,13 @@ describe('Kafka Streams peer against our consumer', () => {
     }
   });
 
-  // Known defect, open (issue 16): the peer no longer agrees. In two clean CI runs and one run alone
-  // its late records differed from the oracle's (620 against 628 window entries), and 16 windows of
-  // one group key were missing from what was read back of its output although it reported them
-  // committed; our consumer still equals the oracle (consumer-pipeline, pipeline-e2e). Both
-  // comparisons run and report every time; until the cause is found the benchmark's ratio against
-  // Kafka Streams is only indicative.
-  it('the peer\'s committed windows equal ours and the oracle\'s', { todo: 'the Kafka Streams peer\'s windows differ from ours (one group key missing): open, issue 16' }, () => {
+  it('the peer\'s committed windows equal ours and the oracle\'s', () => {
     assert.ok(peerWindows, 'the peer ran');
     assert.deepEqual(peerWindows.differences, []);
     assert.deepEqual(peerWindows.peer, peerWindows.expected);
   });
 
-  it('the peer\'s late records equal the oracle\'s', { todo: 'the Kafka Streams peer\'s late records differ from the oracle\'s: open, issue 16' }, () => {
+  it('the peer\'s late records equal the oracle\'s', () => {
     assert.ok(peerLate, 'the peer ran');
     assert.deepEqual(peerLate.actual, peerLate.expected);
   });

@@ -237,7 +237,9 @@ final class WindowProcessor implements Processor<byte[], Repartitioned, byte[], 
       // Only the counts entry is removed: it marks the window open for a restart; ids expire with the store's retention.
       windows.put(entry(prefix, AGG, ""), null, w.start());
       long late = lateBefore(w.kind(), w.key(), w.end() + settings.graceMs);
-      context.forward(new Record<>(SourceProcessor.bytes(w.id()), new Output(settings.processedTopic, result(w, agg, products, late)), w.end()));
+      // Stamped with the wall clock, as the consumer's results are: an event-time stamp years old would
+      // be past the output topic's retention.ms, and the broker's next retention check deletes it.
+      context.forward(new Record<>(SourceProcessor.bytes(w.id()), new Output(settings.processedTopic, result(w, agg, products, late)), context.currentSystemTimeMs()));
     }
   }
 
@@ -315,7 +317,7 @@ final class WindowProcessor implements Processor<byte[], Repartitioned, byte[], 
     headers.add("reason", SourceProcessor.bytes("late"));
     headers.add("window.kind", SourceProcessor.bytes(KINDS[kind]));
     byte[] recordKey = SourceProcessor.bytes(KINDS[kind] + "|" + key + "|" + event.eventId());
-    context.forward(new Record<>(recordKey, new Output(settings.lateTopic, value), Math.max(0, streamTime), headers));
+    context.forward(new Record<>(recordKey, new Output(settings.lateTopic, value), context.currentSystemTimeMs(), headers));
   }
 
   private void trackLate(int kind, String key, long streamTime) {
