@@ -1,5 +1,6 @@
-// Preloaded (NODE_OPTIONS=--import) by `npm run bench:producer -- --cpu-prof DIR`, since Node refuses
-// --cpu-prof in NODE_OPTIONS: profiles the whole process and writes DIR/producer-<pid>.cpuprofile at exit.
+// Preloaded (NODE_OPTIONS=--import) by `npm run bench:producer` or `bench:processor` with `--cpu-prof DIR`,
+// since Node refuses --cpu-prof in NODE_OPTIONS: profiles the whole process and writes
+// DIR/<BENCH_CPU_PROF_NAME>-<pid>.cpuprofile at exit.
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import process from 'node:process';
@@ -13,6 +14,6 @@ if (dir) {
   session.post('Profiler.start');
   // The in-process session answers synchronously, so this works in an exit handler.
   process.on('exit', () => session.post('Profiler.stop', (error, result) => {
-    if (!error) writeFileSync(`${dir}/producer-${process.pid}.cpuprofile`, JSON.stringify(result.profile));
+    if (!error) writeFileSync(`${dir}/${process.env.BENCH_CPU_PROF_NAME ?? 'service'}-${process.pid}.cpuprofile`, JSON.stringify(result.profile));
   }));
 }

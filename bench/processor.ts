@@ -1,4 +1,5 @@
-// `npm run bench:processor [-- --rows N]` (default 5,000,000): the consumer alone on a full raw
+// `npm run bench:processor [-- --rows N] [--peer-threads 1,2|none] [--env KEY=VALUE …] [--cpu-prof DIR]`
+// (default 5,000,000 rows): the consumer alone on a full raw
 // topic, against Kafka's ConsumerPerformance reading the same topic and the Kafka Streams peer doing
 // the same job on it (1 and 2 stream threads, its windows checked equal to ours), on the same broker
 // in the same run, over mutual TLS with the stack's settings; each processor's peak RSS; and the
@@ -13,13 +14,20 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance } from './anchors';
-import { argValue, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+import { argValue, cpuProfileEnv, envFlag, flagValues, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 interface RssSample { events: number; rssMiB: number }
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 5_000_000);
+  // Quick runs while changing the consumer: `--peer-threads none` skips the peer (and the results file),
+  // `--env` adds consumer settings, `--cpu-prof DIR` writes the consumer's CPU profile there.
+  const peerThreadsFlag = flagValues('--peer-threads')[0] ?? '1,2';
+  const peerThreads = peerThreadsFlag === 'none' ? [] : peerThreadsFlag.split(',').map(Number);
+  if (peerThreads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--peer-threads takes a list of thread counts or 'none' (got ${peerThreadsFlag})`);
+  const profileDir = flagValues('--cpu-prof')[0];
+  const consumerExtra = { ...envFlag('--env'), ...(profileDir ? cpuProfileEnv(profileDir, 'consumer') : {}) };
   const config = loadStack('dev');
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-processor-'));
   let broker: BenchBroker | undefined;
@@ -48,7 +56,7 @@ async function main(): Promise<void> {
     const consumer = startService('consumer', {
       ...envs.consumers[0]!, CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group,
       // Windows close 1 s after the input ends (not the stack's 30 s), so the clock stops at the work.
-      CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn', METRICS_PORT: String(consumerPort),
+      CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn', METRICS_PORT: String(consumerPort), ...consumerExtra,
     }, path.join(work, 'consumer.log'));
     services.push(consumer);
     const samples: RssSample[] = [];
@@ -72,7 +80,7 @@ async function main(): Promise<void> {
       tls: broker.tls, rawTopic: topics.raw, settings: { ...config.services.consumer.settings, idleTimeoutMs: 1000 },
       rawPartitions: raw.partitions, repartitionPartitions: config.topics.find((t) => t.role === 'repartition')!.partitions,
       processedPartitions: config.topics.find((t) => t.role === 'processed')!.partitions,
-      expectWindows: dataset.expectedWindows, workDir: work, timeoutMs: 6 * 3_600_000, say,
+      expectWindows: dataset.expectedWindows, workDir: work, timeoutMs: 6 * 3_600_000, say, threads: peerThreads,
       ours: await committedWindows(broker.tls.cluster.kafka(), topics.processed),
     });
 
@@ -95,9 +103,13 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${rows} generated rows, ${dataset.expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n\n${rssLine}\n${peakLine}\n`);
     const peakRss = { oursMiB: oursPeakMiB, streams: peers.map((p) => ({ threads: p.threads, peakRssMiB: p.run.peakRssMiB })) };
     const report = { date: new Date().toISOString(), rows, malformedRows: dataset.malformed, expectedWindows: dataset.expectedWindows, settings: config.services.consumer.settings, machine, results, rss, peakRss, table, rssLine, peakLine };
-    const dir = path.join(repoRoot, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'processor-latest.json'), JSON.stringify(report, null, 2));
+    if (peerThreads.length === 0 || Object.keys(consumerExtra).length > 0) {
+      say('a quick run (no peer, or other settings): bench/results is left as it was');
+    } else {
+      const dir = path.join(repoRoot, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'processor-latest.json'), JSON.stringify(report, null, 2));
+    }
   } finally {
     await Promise.all(services.map((s) => stopService(s, { signal: 'SIGKILL' })));
     await broker?.tls.cluster.stop();

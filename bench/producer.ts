@@ -12,20 +12,15 @@ import { freePorts } from '../tools/kafka/free-port';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../tools/local-stack';
 import { startService, type Service } from '../tools/service-process';
 import { kcatProduce } from './anchors';
-import { argValue, processMiB, runMain, say, servicePid, startBenchBroker, writeAnchorPayloads, type BenchBroker } from './setup';
-
-function flagValues(name: string): string[] {
-  return process.argv.flatMap((arg, i) => (arg === name && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
-}
+import { argValue, cpuProfileEnv, envFlag, flagValues, processMiB, runMain, say, servicePid, startBenchBroker, writeAnchorPayloads, type BenchBroker } from './setup';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
   const repeat = flagValues('--repeat').length > 0 ? Number(flagValues('--repeat')[0]) : 2;
   const profileDir = flagValues('--cpu-prof')[0];
-  const settingsOf = (flag: string): Record<string, string> => Object.fromEntries(flagValues(flag).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  const extraEnv = settingsOf('--env');
+  const extraEnv = envFlag('--env');
   const variants: [string, Record<string, string>][] = [['ours', {}]];
-  if (flagValues('--variant').length > 0) variants.push([flagValues('--variant').join(' '), settingsOf('--variant')]);
+  if (flagValues('--variant').length > 0) variants.push([flagValues('--variant').join(' '), envFlag('--variant')]);
   const config = loadStack('dev');
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-producer-'));
   let broker: BenchBroker | undefined;
@@ -45,7 +40,7 @@ async function main(): Promise<void> {
         const topics = await provisionTopicsAndAcls(broker.tls, config, `_ours${i}_${v}`);
         const env: Record<string, string> = { ...serviceEnvs(broker.tls, config, topics, work).producer, PRODUCER_FILE: csv, LOG_LEVEL: 'warn', ...extraEnv, ...variantEnv };
         delete env.PRODUCER_RATE;
-        if (profileDir) Object.assign(env, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${path.join(__dirname, 'cpu-profile-hook.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(profileDir) });
+        if (profileDir) Object.assign(env, cpuProfileEnv(profileDir, 'producer'));
         const [port] = await freePorts(1);
         const started = Date.now();
         const producer = startService('producer', { ...env, METRICS_PORT: String(port) }, path.join(work, `producer-${i}-${v}.log`));

@@ -23,6 +23,21 @@ export function argValue(name: string, fallback: number): number {
   return value;
 }
 
+/** Every value given after `name` on the command line (`--env A=1 --env B=2`). */
+export function flagValues(name: string): string[] {
+  return process.argv.flatMap((arg, i) => (arg === name && process.argv[i + 1] ? [process.argv[i + 1]!] : []));
+}
+
+/** `KEY=VALUE` values of a repeatable flag, as an environment. */
+export function envFlag(name: string): Record<string, string> {
+  return Object.fromEntries(flagValues(name).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
+/** A service's environment additions that make it write a CPU profile to `dir` when it exits (bench/cpu-profile-hook.mjs). */
+export function cpuProfileEnv(dir: string, name: string): Record<string, string> {
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${path.join(__dirname, 'cpu-profile-hook.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(dir), BENCH_CPU_PROF_NAME: name };
+}
+
 export const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 
 export const throughput = (records: number, seconds: number, bytes: number): Throughput => ({ records, seconds, recordsPerSecond: records / seconds, megabytesPerSecond: bytes / 1e6 / seconds });

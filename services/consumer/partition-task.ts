@@ -147,7 +147,7 @@ export function explainTooLarge(error: unknown, topicMessages: { topic: string; 
   }
   return new Error(
     `Kafka refused a record of ${largest.bytes} bytes for topic ${largest.topic} (key ${largest.key}) as larger than the topic's max.message.bytes: ` +
-      `raise max.message.bytes on ${largest.topic} (in the stack: topics.<role>.config, e.g. the changelog's holds a whole window's state, which grows with its distinct users and sessions)`,
+      `raise max.message.bytes on ${largest.topic} (in the stack: topics.<role>.config, e.g. a changelog part holds a window's new distinct users and sessions from one fetch)`,
     { cause: error },
   );
 }

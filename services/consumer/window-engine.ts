@@ -46,6 +46,20 @@ export interface ChangelogEntry {
 interface OpenWindow {
   agg: WindowAggregate;
   seen: { users: Set<string>; sessions: Set<string> };
+  /** Id parts written to the changelog so far (`p|<n>|<window id>`, n from 0). */
+  parts: number;
+  /** How many of agg.users / agg.sessions those parts hold. */
+  flushedUsers: number;
+  flushedSessions: number;
+}
+
+/** A window's counters in the changelog: its aggregate without the id sets, which are written in parts. */
+type WindowCounters = Omit<WindowAggregate, 'users' | 'sessions'> & { parts: number };
+
+/** A changelog part: the ids a window gained since its previous part. */
+interface IdPart {
+  users: string[];
+  sessions: string[];
 }
 
 /**
@@ -76,6 +90,8 @@ export class WindowEngine {
   /** Per kind, every window with close time ≤ this was emitted at an end of input. */
   private endedThrough: Partial<Record<WindowKind, number>> = {};
   private readonly dirty = new Set<string>();
+  /** Windows closed since the last changes(), with how many id parts each has in the changelog to delete. */
+  private readonly closedParts = new Map<string, number>();
 
   constructor(private readonly spec: EngineSpec) {}
 
@@ -118,18 +134,33 @@ export class WindowEngine {
     return count;
   }
 
-  /** Changelog entries for everything changed since the last call. */
+  /**
+   * Changelog entries for everything changed since the last call. A window's id sets grow with every
+   * batch, so they are not re-sent whole each time: its counters go under `w|<id>` and the ids it
+   * gained since its last part under `p|<n>|<id>`; a closed window tombstones all of them.
+   */
   changes(): ChangelogEntry[] {
     const entries: ChangelogEntry[] = [];
-    for (const key of this.dirty) entries.push({ key, value: this.serialise(key) });
+    for (const key of this.dirty) {
+      if (key.startsWith('w|')) this.windowChanges(key.slice(2), entries);
+      else entries.push({ key, value: this.serialise(key) });
+    }
     this.dirty.clear();
+    this.closedParts.clear();
     return entries;
   }
 
   /** Rebuilds an engine from the latest changelog value of every key (tombstoned keys absent). */
   static restore(spec: EngineSpec, entries: Map<string, string>): WindowEngine {
     const engine = new WindowEngine(spec);
-    for (const [key, value] of entries) engine.load(key, value);
+    const parts: [string, number, string][] = [];
+    for (const [key, value] of entries) {
+      const part = parsePartKey(key);
+      if (part) parts.push([part.id, part.n, value]);
+      else engine.load(key, value);
+    }
+    parts.sort(([, a], [, b]) => a - b);
+    for (const [id, , value] of parts) engine.loadPart(id, value);
     return engine;
   }
 
@@ -182,7 +213,7 @@ export class WindowEngine {
     const id = resultKey(kind, key, start);
     let open = this.windows.get(id);
     if (!open) {
-      open = { agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() } };
+      open = { agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() }, parts: 0, flushedUsers: 0, flushedSessions: 0 };
       this.windows.set(id, open);
     }
     addToAggregate(open.agg, event, open.seen);
@@ -199,6 +230,7 @@ export class WindowEngine {
       .sort(([a, wa], [b, wb]) => wa.agg.end - wb.agg.end || (a < b ? -1 : a > b ? 1 : 0));
     return due.map(([id, w]) => {
       this.windows.delete(id);
+      this.closedParts.set(id, w.parts);
       this.dirty.add(`w|${id}`);
       const spec = this.spec.windows.find((s) => s.kind === w.agg.kind)!;
       const close = closeTime(w.agg, this.spec.graceMs);
@@ -236,12 +268,28 @@ export class WindowEngine {
     if (key === META) {
       return JSON.stringify({ sourceCount: this.sourceCount, closedThrough: this.closedThrough, endedThrough: this.endedThrough, sources: [...this.sources.entries()] });
     }
-    if (key.startsWith('w|')) {
-      const open = this.windows.get(key.slice(2));
-      return open ? JSON.stringify(open.agg) : null;
-    }
     const track = this.lateTracks.get(key.slice(2));
     return track ? JSON.stringify(track) : null;
+  }
+
+  private windowChanges(id: string, entries: ChangelogEntry[]): void {
+    const open = this.windows.get(id);
+    if (!open) {
+      entries.push({ key: `w|${id}`, value: null });
+      const parts = this.closedParts.get(id) ?? 0;
+      for (let n = 0; n < parts; n++) entries.push({ key: partKey(n, id), value: null });
+      return;
+    }
+    const { users, sessions, ...rest } = open.agg;
+    if (users.length > open.flushedUsers || sessions.length > open.flushedSessions) {
+      const part: IdPart = { users: users.slice(open.flushedUsers), sessions: sessions.slice(open.flushedSessions) };
+      entries.push({ key: partKey(open.parts, id), value: JSON.stringify(part) });
+      open.parts += 1;
+      open.flushedUsers = users.length;
+      open.flushedSessions = sessions.length;
+    }
+    const counters: WindowCounters = { ...rest, parts: open.parts };
+    entries.push({ key: `w|${id}`, value: JSON.stringify(counters) });
   }
 
   private load(key: string, value: string): void {
@@ -252,10 +300,47 @@ export class WindowEngine {
       this.endedThrough = meta.endedThrough ?? {};
       for (const [source, state] of meta.sources) this.sources.set(source, state);
     } else if (key.startsWith('w|')) {
-      const agg = JSON.parse(value) as WindowAggregate;
-      this.windows.set(key.slice(2), { agg, seen: { users: new Set(agg.users), sessions: new Set(agg.sessions) } });
+      const saved = JSON.parse(value) as WindowCounters | WindowAggregate;
+      if ('parts' in saved) {
+        const { parts, ...rest } = saved;
+        const agg: WindowAggregate = { ...rest, users: [], sessions: [] };
+        this.windows.set(key.slice(2), { agg, seen: { users: new Set(), sessions: new Set() }, parts, flushedUsers: 0, flushedSessions: 0 });
+      } else {
+        // Written whole, ids included, by an earlier version: its ids go out as part 0 with the window's next change.
+        this.windows.set(key.slice(2), { agg: saved, seen: { users: new Set(saved.users), sessions: new Set(saved.sessions) }, parts: 0, flushedUsers: 0, flushedSessions: 0 });
+      }
     } else if (key.startsWith('l|')) {
       this.lateTracks.set(key.slice(2), JSON.parse(value) as LateTrack);
     }
   }
+
+  /** A window's id part, in part order; a part of a window without counters (closed) is left out. */
+  private loadPart(id: string, value: string): void {
+    const open = this.windows.get(id);
+    if (!open) return;
+    const part = JSON.parse(value) as IdPart;
+    for (const user of part.users) {
+      if (open.seen.users.has(user)) continue;
+      open.seen.users.add(user);
+      open.agg.users.push(user);
+    }
+    for (const session of part.sessions) {
+      if (open.seen.sessions.has(session)) continue;
+      open.seen.sessions.add(session);
+      open.agg.sessions.push(session);
+    }
+    open.flushedUsers = open.agg.users.length;
+    open.flushedSessions = open.agg.sessions.length;
+  }
+}
+
+function partKey(n: number, id: string): string {
+  return `p|${n}|${id}`;
+}
+
+function parsePartKey(key: string): { n: number; id: string } | undefined {
+  if (!key.startsWith('p|')) return undefined;
+  const bar = key.indexOf('|', 2);
+  const n = Number(key.slice(2, bar));
+  return bar > 2 && Number.isSafeInteger(n) ? { n, id: key.slice(bar + 1) } : undefined;
 }

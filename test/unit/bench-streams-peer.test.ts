@@ -3,7 +3,7 @@
 // must stay inside its own prefix.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { peerPrincipal, streamsPeerAclRules, windowDifferences, withoutEndOfInput } from '../../bench/streams-peer';
+import { peerPrincipal, streamsPeerAclRules, windowDifferences, comparableToPeer } from '../../bench/streams-peer';
 import { aclBindings } from '../../infra/security/acl-rules';
 
 const window = (key: string, extra: Record<string, unknown> = {}): [string, unknown] => [
@@ -28,10 +28,14 @@ describe('windowDifferences', () => {
     assert.ok(problems.includes("d: only in the peer's"));
   });
 
-  it('leaves out our windows the end of input closed: Kafka Streams has none', () => {
-    const ours = new Map([window('a'), window('b', { endOfInput: true })]);
-    assert.deepEqual([...withoutEndOfInput(ours).keys()], ['a']);
-    assert.deepEqual(windowDifferences(withoutEndOfInput(ours), new Map([window('a')])), []);
+  it('takes our windows the end of input closed as optional for the peer, compared without the mark when it has them', () => {
+    const ours = new Map([window('a'), window('b', { endOfInput: true }), window('c', { endOfInput: true })]);
+    const peer = new Map([window('a'), window('b')]);
+    assert.deepEqual([...comparableToPeer(ours, peer).keys()], ['a', 'b']);
+    assert.deepEqual(windowDifferences(comparableToPeer(ours, peer), peer), []);
+    const different = new Map([window('a'), window('b', { distinctUsers: 9 })]);
+    assert.match(windowDifferences(comparableToPeer(ours, different), different)[0]!, /^b: ours /);
+    assert.deepEqual(windowDifferences(comparableToPeer(ours, new Map([window('b')])), new Map([window('b')])), ['a: only in ours']);
   });
 
   it('stops listing at the limit and says how many more', () => {

@@ -267,6 +267,44 @@ describe('window engine semantics', () => {
 });
 
 describe('window engine state', () => {
+  const tumbling: EngineSpec = { windows: [{ kind: 'tumbling', sizeMs: 1000, advanceMs: 1000 }], graceMs: 200, topN: 2 };
+  const apply = (changelog: Map<string, string>, engine: WindowEngine): void => {
+    for (const c of engine.changes()) {
+      if (c.value === null) changelog.delete(c.key);
+      else changelog.set(c.key, c.value);
+    }
+  };
+
+  it('writes a window\'s ids in parts, each only the ids gained since the last, and a restore from them has every id', () => {
+    const engine = new WindowEngine(tumbling);
+    const changelog = new Map<string, string>();
+    feed(engine, [keyed(0, 100, 100, { userId: 'u1' }), keyed(0, 110, 110, { userId: 'u2' })]);
+    apply(changelog, engine);
+    feed(engine, [keyed(0, 120, 120, { userId: 'u2' }), keyed(0, 130, 130, { userId: 'u3' })]);
+    const second = engine.changes();
+    for (const c of second) changelog.set(c.key, c.value!);
+    assert.deepEqual(second.filter((c) => c.key.startsWith('p|')).map((c): [string, unknown] => [c.key, JSON.parse(c.value!)]), [['p|1|tumbling|overall|0', { users: ['u3'], sessions: [] }]]);
+    assert.ok(!second.find((c) => c.key === 'w|tumbling|overall|0')!.value!.includes('u1'), 'the counters entry carries no ids');
+    const restored = WindowEngine.restore(tumbling, changelog);
+    const close = [watermark(0, 1, 5000, false)];
+    assert.deepEqual(feed(restored, close), feed(engine, close));
+    assert.equal(feed(WindowEngine.restore(tumbling, changelog), close).results[0]!.distinctUsers, 3);
+    apply(changelog, engine);
+    assert.deepEqual([...changelog.keys()].filter((k) => k.startsWith('w|') || k.startsWith('p|')), [], 'a closed window tombstones its counters and every part');
+  });
+
+  it('restores a window written whole by an earlier version, and writes its ids as a part at its next change', () => {
+    const old = new Map([['w|tumbling|overall|0', JSON.stringify({ kind: 'tumbling', key: 'overall', start: 0, end: 1000, eventsByType: { view: 2, cart: 0, remove_from_cart: 0, purchase: 0, refund: 0 }, revenueMicros: 0, purchasePriceMicros: 0, users: ['u1', 'u2'], sessions: [], products: {} })]]);
+    const engine = WindowEngine.restore(tumbling, old);
+    feed(engine, [keyed(0, 150, 150, { userId: 'u3' })]);
+    const changelog = new Map(old);
+    apply(changelog, engine);
+    assert.deepEqual(JSON.parse(changelog.get('p|0|tumbling|overall|0')!), { users: ['u1', 'u2', 'u3'], sessions: [] });
+    const result = feed(WindowEngine.restore(tumbling, changelog), [watermark(0, 1, 5000, false)]).results[0]!;
+    assert.equal(result.distinctUsers, 3);
+    assert.equal(result.events, 3);
+  });
+
   it('stays bounded by the open windows however many events pass (closed windows leave the changelog)', () => {
     const engine = new WindowEngine(spec);
     const live = new Map<string, string>();
@@ -282,9 +320,13 @@ describe('window engine state', () => {
           if (c.value === null) live.delete(c.key);
           else live.set(c.key, c.value);
         }
-        maxLive = Math.max(maxLive, live.size);
+        // A window's id parts (p|<n>|<id>) live and die with its counters (w|<id>): count windows, not parts.
+        const parts = [...live.keys()].filter((k) => k.startsWith('p|')).map((k) => k.slice(k.indexOf('|', 2) + 1));
+        assert.ok(parts.every((id) => live.has(`w|${id}`)), 'no id part outlives its window');
+        maxLive = Math.max(maxLive, live.size - parts.length);
       }
     }
+    assert.equal([...live.keys()].filter((k) => k.startsWith('p|')).length > 0, true, 'open windows keep their ids in parts');
     // Per key: (size + grace) / advance sliding and (size + grace) / size + 1 tumbling windows open, plus meta.
     const bound = keys.length * (Math.ceil((30_000 + 5_000) / 10_000) + 1 + Math.ceil((10_000 + 5_000) / 10_000) + 1) + 1;
     assert.ok(maxLive <= bound, `${maxLive} live changelog keys, more than ${bound}`);
