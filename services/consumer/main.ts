@@ -1,5 +1,5 @@
 // The consumer service: `npm run consume` locally, the same command in its container. Two
-// read-process-write stages in one process (see docs/consumer.md): repartition by group key,
+// read-process-write stages in one process, the second in a worker thread (see docs/consumer.md): repartition by group key,
 // then event-time windows with state in a changelog, each exactly once through Kafka transactions.
 // First, before anything loads kafkajs (see core/kafkajs-send-fix.ts).
 import '../core/kafkajs-fixes';
@@ -15,7 +15,7 @@ import { readConsumerConfig, type ConsumerConfig } from './config';
 import { ConsumerMetrics } from './consumer-metrics';
 import { installReadCommittedFix } from './read-committed';
 import { RepartitionStage, type Topology } from './repartition-stage';
-import { WindowStage } from './window-stage';
+import { combinedMetrics, WindowThread } from './window-thread';
 
 async function main(): Promise<void> {
   // Before any fetch: kafkajs would otherwise hand both stages records of aborted transactions.
@@ -39,14 +39,15 @@ async function main(): Promise<void> {
   const topology = await readTopology(admin, config);
   const ctx = { kafka, admin, groupId: config.groupId, transactionalIdPrefix: config.transactionalIdPrefix, logger, metrics };
   const repartition = new RepartitionStage(ctx, config, topology);
-  const windows = new WindowStage(ctx, config);
+  // Stage 2 in a thread of its own: the two stages then use two cores.
+  const windows = new WindowThread(logger);
   let healthy = true;
   const crashed = (stage: string) => (error: Error) => {
     healthy = false;
     logger.fatal({ err: error, stage }, 'consumer crashed and will not restart; exiting');
     process.exit(1);
   };
-  const server = await startMetricsServer(registry, { port: config.metricsPort, healthy: () => healthy });
+  const server = await startMetricsServer(combinedMetrics(registry, windows), { port: config.metricsPort, healthy: () => healthy });
   onShutdown(async () => stopAll(logger, [() => repartition.stop(), () => windows.stop(), () => admin.disconnect(), () => server.close()]), { logger });
   await windows.start(crashed('windows'));
   await repartition.start(crashed('repartition'));

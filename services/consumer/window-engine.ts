@@ -14,7 +14,7 @@
 // never added to a window already emitted; later windows open and close as usual.
 import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
 import { addToAggregate, emptyAggregate, resultKey, toResult, type WindowAggregate, type WindowResult } from './window-aggregate';
-import { closeTime, windowsContaining, type WindowKind, type WindowSpec } from './windows';
+import { closeTime, oldestStartContaining, type WindowKind, type WindowSpec } from './windows';
 import type { EnrichedEvent } from './enrich';
 
 export interface EngineSpec {
@@ -44,6 +44,8 @@ export interface ChangelogEntry {
 }
 
 interface OpenWindow {
+  /** resultKey(kind, key, start) */
+  id: string;
   agg: WindowAggregate;
   seen: { users: Set<string>; sessions: Set<string> };
   /** Id parts written to the changelog so far (`p|<n>|<window id>`, n from 0). */
@@ -82,6 +84,10 @@ const META = 'meta';
 
 export class WindowEngine {
   private readonly windows = new Map<string, OpenWindow>();
+  /** The same windows by `<kind>|<key>`, then start: the event path finds its windows without building ids. */
+  private readonly byKindKey = new Map<string, Map<number, OpenWindow>>();
+  /** Open windows changed since the last changes(). */
+  private readonly dirtyWindows = new Set<OpenWindow>();
   private readonly lateTracks = new Map<string, LateTrack>();
   private readonly sources = new Map<number, SourceState>();
   private sourceCount = 0;
@@ -98,12 +104,16 @@ export class WindowEngine {
   onEvent(record: KeyedEventRecord): Emission {
     this.noteSource(record.source, record.streamTime, false, false);
     const late: LateRecord[] = [];
+    const t = record.event.eventTime;
     for (const spec of this.spec.windows) {
       const closedAt = Math.max(record.streamTime, this.closedThrough, this.endedThrough[spec.kind] ?? -1);
-      const missed = [];
-      for (const bounds of windowsContaining(spec, record.event.eventTime)) {
-        if (closeTime(bounds, this.spec.graceMs) <= closedAt) missed.push(bounds);
-        else this.addTo(spec.kind, record.key, bounds.start, bounds.end, record.event);
+      const missed: { start: number; end: number }[] = [];
+      const kindKey = `${spec.kind}|${record.key}`;
+      // Every window containing t, oldest first, without building a list: this runs per event and window.
+      for (let start = oldestStartContaining(spec, t); start <= t; start += spec.advanceMs) {
+        const end = start + spec.sizeMs;
+        if (end + this.spec.graceMs <= closedAt) missed.push({ start, end });
+        else this.addTo(kindKey, spec.kind, record.key, start, end, record.event);
       }
       if (missed.length > 0) {
         late.push({ kind: spec.kind, key: record.key, streamTime: record.streamTime, missedWindows: missed, event: record.event });
@@ -141,11 +151,14 @@ export class WindowEngine {
    */
   changes(): ChangelogEntry[] {
     const entries: ChangelogEntry[] = [];
-    for (const key of this.dirty) {
-      if (key.startsWith('w|')) this.windowChanges(key.slice(2), entries);
-      else entries.push({ key, value: this.serialise(key) });
+    for (const open of this.dirtyWindows) this.windowChanges(open, entries);
+    for (const [id, parts] of this.closedParts) {
+      entries.push({ key: `w|${id}`, value: null });
+      for (let n = 0; n < parts; n++) entries.push({ key: partKey(n, id), value: null });
     }
+    for (const key of this.dirty) entries.push({ key, value: this.serialise(key) });
     this.dirty.clear();
+    this.dirtyWindows.clear();
     this.closedParts.clear();
     return entries;
   }
@@ -209,15 +222,31 @@ export class WindowEngine {
     return Math.min(...active.map((s) => s.streamTime));
   }
 
-  private addTo(kind: WindowKind, key: string, start: number, end: number, event: EnrichedEvent): void {
-    const id = resultKey(kind, key, start);
-    let open = this.windows.get(id);
+  private addTo(kindKey: string, kind: WindowKind, key: string, start: number, end: number, event: EnrichedEvent): void {
+    let open = this.byKindKey.get(kindKey)?.get(start);
     if (!open) {
-      open = { agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() }, parts: 0, flushedUsers: 0, flushedSessions: 0 };
-      this.windows.set(id, open);
+      open = { id: resultKey(kind, key, start), agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() }, parts: 0, flushedUsers: 0, flushedSessions: 0 };
+      this.register(open);
     }
     addToAggregate(open.agg, event, open.seen);
-    this.dirty.add(`w|${id}`);
+    this.dirtyWindows.add(open);
+  }
+
+  private register(open: OpenWindow): void {
+    this.windows.set(open.id, open);
+    const kindKey = `${open.agg.kind}|${open.agg.key}`;
+    let byStart = this.byKindKey.get(kindKey);
+    if (!byStart) this.byKindKey.set(kindKey, (byStart = new Map<number, OpenWindow>()));
+    byStart.set(open.agg.start, open);
+  }
+
+  private unregister(open: OpenWindow): void {
+    this.windows.delete(open.id);
+    const kindKey = `${open.agg.kind}|${open.agg.key}`;
+    const byStart = this.byKindKey.get(kindKey);
+    byStart?.delete(open.agg.start);
+    if (byStart?.size === 0) this.byKindKey.delete(kindKey);
+    this.dirtyWindows.delete(open);
   }
 
   private closeThrough(watermark: number): { key: string; result: WindowResult }[] {
@@ -229,9 +258,8 @@ export class WindowEngine {
       .filter(([, w]) => isDue(w))
       .sort(([a, wa], [b, wb]) => wa.agg.end - wb.agg.end || (a < b ? -1 : a > b ? 1 : 0));
     return due.map(([id, w]) => {
-      this.windows.delete(id);
+      this.unregister(w);
       this.closedParts.set(id, w.parts);
-      this.dirty.add(`w|${id}`);
       const spec = this.spec.windows.find((s) => s.kind === w.agg.kind)!;
       const close = closeTime(w.agg, this.spec.graceMs);
       return { key: id, result: toResult(w.agg, spec, this.spec.topN, this.lateBefore(w.agg.kind, w.agg.key, close)) };
@@ -272,14 +300,8 @@ export class WindowEngine {
     return track ? JSON.stringify(track) : null;
   }
 
-  private windowChanges(id: string, entries: ChangelogEntry[]): void {
-    const open = this.windows.get(id);
-    if (!open) {
-      entries.push({ key: `w|${id}`, value: null });
-      const parts = this.closedParts.get(id) ?? 0;
-      for (let n = 0; n < parts; n++) entries.push({ key: partKey(n, id), value: null });
-      return;
-    }
+  private windowChanges(open: OpenWindow, entries: ChangelogEntry[]): void {
+    const id = open.id;
     const { users, sessions, ...rest } = open.agg;
     if (users.length > open.flushedUsers || sessions.length > open.flushedSessions) {
       const part: IdPart = { users: users.slice(open.flushedUsers), sessions: sessions.slice(open.flushedSessions) };
@@ -304,10 +326,10 @@ export class WindowEngine {
       if ('parts' in saved) {
         const { parts, ...rest } = saved;
         const agg: WindowAggregate = { ...rest, users: [], sessions: [] };
-        this.windows.set(key.slice(2), { agg, seen: { users: new Set(), sessions: new Set() }, parts, flushedUsers: 0, flushedSessions: 0 });
+        this.register({ id: key.slice(2), agg, seen: { users: new Set(), sessions: new Set() }, parts, flushedUsers: 0, flushedSessions: 0 });
       } else {
         // Written whole, ids included, by an earlier version: its ids go out as part 0 with the window's next change.
-        this.windows.set(key.slice(2), { agg: saved, seen: { users: new Set(saved.users), sessions: new Set(saved.sessions) }, parts: 0, flushedUsers: 0, flushedSessions: 0 });
+        this.register({ id: key.slice(2), agg: saved, seen: { users: new Set(saved.users), sessions: new Set(saved.sessions) }, parts: 0, flushedUsers: 0, flushedSessions: 0 });
       }
     } else if (key.startsWith('l|')) {
       this.lateTracks.set(key.slice(2), JSON.parse(value) as LateTrack);

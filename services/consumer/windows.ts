@@ -16,14 +16,14 @@ export interface WindowBounds {
   end: number;
 }
 
-/** Every window of a spec containing time t, oldest first; starts are multiples of the advance and never negative. */
-export function windowsContaining(spec: WindowSpec, t: number): WindowBounds[] {
+/**
+ * The start of the oldest window of a spec containing time t. The windows containing t start there
+ * and every advance after it up to t - (t % advance); starts are multiples of the advance and never negative.
+ */
+export function oldestStartContaining(spec: WindowSpec, t: number): number {
   const latestStart = t - (t % spec.advanceMs);
-  const windows: WindowBounds[] = [];
-  for (let start = latestStart; start > t - spec.sizeMs && start >= 0; start -= spec.advanceMs) {
-    windows.unshift({ start, end: start + spec.sizeMs });
-  }
-  return windows;
+  const reach = Math.min(Math.floor((spec.sizeMs - 1 - (t - latestStart)) / spec.advanceMs), Math.floor(latestStart / spec.advanceMs));
+  return latestStart - Math.max(0, reach) * spec.advanceMs;
 }
 
 /** The stream time at which a window's final result is due. */

@@ -14,9 +14,15 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** What /metrics serves: a registry, or anything that renders an exposition the same way. */
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
 /** Serves the registry; port 0 picks a free one (tests). `healthy` backs /healthz. */
 export async function startMetricsServer(
-  registry: Registry,
+  registry: MetricsSource,
   options: { port: number; host?: string; healthy?: () => boolean },
 ): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {

@@ -109,7 +109,13 @@ describe('consumer over mTLS with least-privilege ACLs', () => {
     const port = /"metricsPort":(\d+)/.exec(running.log())?.[1];
     assert.ok(port, 'the consumer logs its metrics port');
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    // A series by name and labels, in any label order (stage 2's metrics come from its thread, merged per scrape).
+    const canonical = (series: string): string => {
+      const match = /^([^{\s]+)(?:\{(.*)\})?$/.exec(series);
+      return `${match?.[1]}{${(match?.[2] ?? '').split(',').filter(Boolean).sort().join(',')}}`;
+    };
+    const samples = new Map(metrics.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [canonical(l.slice(0, l.lastIndexOf(' '))), Number(l.slice(l.lastIndexOf(' ') + 1))]));
+    const value = (series: string) => samples.get(canonical(series)) ?? Number.NaN;
     const tumbling = [...expected.results.values()].filter((r) => r.windowKind === 'tumbling');
     assert.equal(value('consumer_windows_emitted_total{window="tumbling",service="consumer"}'), tumbling.length);
     assert.equal(value('consumer_events_consumed_total{service="consumer"}'), raw.flat().length);
