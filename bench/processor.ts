@@ -14,7 +14,7 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance } from './anchors';
-import { argValue, cpuProfileEnv, envFlag, flagValues, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+import { argValue, cpuProfileArgs, envFlag, flagValues, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 interface RssSample { events: number; rssMiB: number }
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const peerThreads = peerThreadsFlag === 'none' ? [] : peerThreadsFlag.split(',').map(Number);
   if (peerThreads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--peer-threads takes a list of thread counts or 'none' (got ${peerThreadsFlag})`);
   const profileDir = flagValues('--cpu-prof')[0];
-  const consumerExtra = { ...envFlag('--env'), ...(profileDir ? cpuProfileEnv(profileDir, 'consumer') : {}) };
+  const consumerExtra = envFlag('--env');
   const config = loadStack('dev');
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-processor-'));
   let broker: BenchBroker | undefined;
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       ...envs.consumers[0]!, CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group,
       // Windows close 1 s after the input ends (not the stack's 30 s), so the clock stops at the work.
       CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn', METRICS_PORT: String(consumerPort), ...consumerExtra,
-    }, path.join(work, 'consumer.log'));
+    }, path.join(work, 'consumer.log'), { nodeArgs: profileDir ? cpuProfileArgs(profileDir) : [] });
     services.push(consumer);
     const samples: RssSample[] = [];
     const everyEvents = 500_000;
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${rows} generated rows, ${dataset.expectedWindows} windows; ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}, Kafka ${machine.kafka}\n\n${table}\n\n${rssLine}\n${peakLine}\n`);
     const peakRss = { oursMiB: oursPeakMiB, streams: peers.map((p) => ({ threads: p.threads, peakRssMiB: p.run.peakRssMiB })) };
     const report = { date: new Date().toISOString(), rows, malformedRows: dataset.malformed, expectedWindows: dataset.expectedWindows, settings: config.services.consumer.settings, machine, results, rss, peakRss, table, rssLine, peakLine };
-    if (peerThreads.length === 0 || Object.keys(consumerExtra).length > 0) {
+    if (peerThreads.length === 0 || Object.keys(consumerExtra).length > 0 || profileDir) {
       say('a quick run (no peer, or other settings): bench/results is left as it was');
     } else {
       const dir = path.join(repoRoot, 'bench', 'results');

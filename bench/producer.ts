@@ -12,7 +12,7 @@ import { freePorts } from '../tools/kafka/free-port';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../tools/local-stack';
 import { startService, type Service } from '../tools/service-process';
 import { kcatProduce } from './anchors';
-import { argValue, cpuProfileEnv, envFlag, flagValues, processMiB, runMain, say, servicePid, startBenchBroker, writeAnchorPayloads, type BenchBroker } from './setup';
+import { argValue, cpuProfileArgs, envFlag, flagValues, processMiB, runMain, say, servicePid, startBenchBroker, writeAnchorPayloads, type BenchBroker } from './setup';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
@@ -40,10 +40,9 @@ async function main(): Promise<void> {
         const topics = await provisionTopicsAndAcls(broker.tls, config, `_ours${i}_${v}`);
         const env: Record<string, string> = { ...serviceEnvs(broker.tls, config, topics, work).producer, PRODUCER_FILE: csv, LOG_LEVEL: 'warn', ...extraEnv, ...variantEnv };
         delete env.PRODUCER_RATE;
-        if (profileDir) Object.assign(env, cpuProfileEnv(profileDir, 'producer'));
         const [port] = await freePorts(1);
         const started = Date.now();
-        const producer = startService('producer', { ...env, METRICS_PORT: String(port) }, path.join(work, `producer-${i}-${v}.log`));
+        const producer = startService('producer', { ...env, METRICS_PORT: String(port) }, path.join(work, `producer-${i}-${v}.log`), { nodeArgs: profileDir ? cpuProfileArgs(profileDir) : [] });
         services.push(producer);
         let peakMiB = 0;
         const sampler = setInterval(() => {

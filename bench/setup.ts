@@ -33,9 +33,9 @@ export function envFlag(name: string): Record<string, string> {
   return Object.fromEntries(flagValues(name).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 }
 
-/** A service's environment additions that make it write a CPU profile to `dir` when it exits (bench/cpu-profile-hook.mjs). */
-export function cpuProfileEnv(dir: string, name: string): Record<string, string> {
-  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${path.join(__dirname, 'cpu-profile-hook.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(dir), BENCH_CPU_PROF_NAME: name };
+/** Node flags that make a service write one CPU profile per thread to `dir` when it exits (`--cpu-prof`). */
+export function cpuProfileArgs(dir: string): string[] {
+  return ['--cpu-prof', '--cpu-prof-dir', path.resolve(dir)];
 }
 
 export const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);

@@ -15,6 +15,8 @@ export interface ServiceOptions {
   name?: string;
   /** Command-line flags after the entry point (`--file`, `--rate`, …). */
   args?: string[];
+  /** Node's own flags, before the entry point (`--cpu-prof`, …). */
+  nodeArgs?: string[];
   /** The environment `env` is laid over; this process's by default. A container's is clean: pass `{ PATH }`. */
   baseEnv?: NodeJS.ProcessEnv;
 }
@@ -44,7 +46,7 @@ export function startService(entry: ServiceEntry, env: Record<string, string>, l
   delete childEnv.NODE_TEST_CONTEXT; // a service, not part of a test run
   const pidFile = `${logFile}.pid`;
   const child = spawn('bash', [watchdogScript, String(process.pid), pidFile, logFile, pidFile, '--',
-    process.execPath, '--import', 'tsx', `services/${entry}/main.ts`, ...(options.args ?? [])], { cwd: repoRoot, env: childEnv, stdio: 'ignore' });
+    process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', `services/${entry}/main.ts`, ...(options.args ?? [])], { cwd: repoRoot, env: childEnv, stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
