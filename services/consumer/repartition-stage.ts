@@ -8,9 +8,7 @@ import { isEndOfInput } from '../core/end-of-input';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
 import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
-import type { EnrichedEvent } from './enrich';
-import { keyedEventJson } from './repartition-records';
-import { partitionFor, repartitionBatch, watermark } from './repartitioner';
+import { packEvents, repartitionBatch, watermark } from './repartitioner';
 import { createStageConsumer, runStageConsumer } from './stage-consumer';
 import { TaskSet } from './task-set';
 
@@ -90,12 +88,7 @@ export class RepartitionStage {
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'repartition' });
     this.ctx.metrics.eventsConsumed.inc(messages.filter((m) => !isEndOfInput(m.headers)).length);
     const out = repartitionBatch(batch.partition, task.streamTime, messages, this.config.groupBy, task.ended);
-    const eventJson = new Map<EnrichedEvent, string>();
-    const repartitioned: Message[] = out.records.map((r) => {
-      let json = eventJson.get(r.event);
-      if (json === undefined) eventJson.set(r.event, (json = JSON.stringify(r.event)));
-      return { key: r.key, value: keyedEventJson(r, json), partition: partitionFor(r.key, this.topology.repartitionPartitions) };
-    });
+    const repartitioned: Message[] = packEvents(batch.partition, out.records, this.topology.repartitionPartitions);
     const advanced = task.broadcast === undefined || out.streamTime > task.broadcast || out.ended !== task.ended;
     if (advanced) repartitioned.push(...this.watermarks(batch.partition, out.streamTime, false, out.ended));
     const origin = (offset: string) => ({ topic: batch.topic, partition: batch.partition, offset });

@@ -5,7 +5,8 @@ import { isEndOfInput } from '../core/end-of-input';
 import { parseEventMessage } from '../core/event';
 import type { GroupKeyKind } from './config';
 import { enrich, groupKeys } from './enrich';
-import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
+import type { EnrichedEvent } from './enrich';
+import { eventPackJson, packBytes, type KeyedEventRecord, type WatermarkRecord } from './repartition-records';
 
 export interface RawMessage {
   offset: string;
@@ -56,6 +57,48 @@ export function repartitionBatch(
     for (const key of groupKeys(event, groupBy)) records.push({ type: 'event', source, streamTime, key, event });
   }
   return { records, rejected, streamTime, ended };
+}
+
+export interface PackMessage {
+  key: string;
+  value: string;
+  partition: number;
+}
+
+/**
+ * A batch's event records as packs (repartition-records.ts): one per group key, split where the
+ * next event would take a pack past `maxBytes`, each holding that key's events in the order read,
+ * on the key's repartition partition. Every event is serialised once, whatever its number of keys.
+ */
+export function packEvents(source: number, records: readonly KeyedEventRecord[], partitions: number, maxBytes = packBytes): PackMessage[] {
+  const eventJson = new Map<EnrichedEvent, string>();
+  const byKey = new Map<string, { streamTime: number; eventJson: string }[]>();
+  for (const r of records) {
+    let json = eventJson.get(r.event);
+    if (json === undefined) eventJson.set(r.event, (json = JSON.stringify(r.event)));
+    let items = byKey.get(r.key);
+    if (!items) byKey.set(r.key, (items = []));
+    items.push({ streamTime: r.streamTime, eventJson: json });
+  }
+  const messages: PackMessage[] = [];
+  for (const [key, items] of byKey) {
+    const partition = partitionFor(key, partitions);
+    const prefix = eventPackJson(source, key, []).length;
+    let start = 0;
+    let bytes = prefix;
+    for (let i = 0; i < items.length; i++) {
+      // Each item adds its event, its stream time and about 30 bytes of framing.
+      const size = items[i]!.eventJson.length + 40;
+      if (bytes + size > maxBytes && i > start) {
+        messages.push({ key, value: eventPackJson(source, key, items.slice(start, i)), partition });
+        start = i;
+        bytes = prefix;
+      }
+      bytes += size;
+    }
+    if (items.length > start) messages.push({ key, value: eventPackJson(source, key, items.slice(start)), partition });
+  }
+  return messages;
 }
 
 export function watermark(source: number, sources: number, streamTime: number, idle: boolean, ended = false): WatermarkRecord {

@@ -7,7 +7,7 @@ import { readCompactedTopic } from '../core/compacted-topic';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
 import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
-import { parseRepartitionRecord } from './repartition-records';
+import { parseRepartitionRecord, unpack } from './repartition-records';
 import { createStageConsumer, runStageConsumer } from './stage-consumer';
 import { TaskSet } from './task-set';
 import type { WindowResult } from './window-aggregate';
@@ -87,10 +87,13 @@ export class WindowStage {
         deadLetters.push({ message: deadLetterMessage(message, { topic: batch.topic, partition: batch.partition, offset: message.offset }, check.reason), reason: check.reason });
         continue;
       }
-      const emission = check.record.type === 'event' ? task.engine.onEvent(check.record) : task.engine.onWatermark(check.record);
-      for (const r of emission.results) results.push({ key: r.key, value: JSON.stringify(r.result) });
-      emitted.push(...emission.results.map((r) => r.result));
-      late.push(...emission.late);
+      const record = check.record;
+      const emissions = record.type === 'events' ? unpack(record).map((r) => task.engine.onEvent(r)) : [record.type === 'event' ? task.engine.onEvent(record) : task.engine.onWatermark(record)];
+      for (const emission of emissions) {
+        for (const r of emission.results) results.push({ key: r.key, value: JSON.stringify(r.result) });
+        for (const r of emission.results) emitted.push(r.result);
+        for (const l of emission.late) late.push(l);
+      }
     }
     const changelog = task.engine.changes().map((c) => ({ key: c.key, value: c.value, partition: task.partition }));
     await commitTransaction({ ...this.ctx, groupId: this.groupId }, task, {

@@ -4,7 +4,6 @@
 // independent oracle.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keyedEventJson } from '../../services/consumer/repartition-records';
 import { partitionFor, repartitionBatch } from '../../services/consumer/repartitioner';
 import { stopService, type Service } from '../../tools/service-process';
 import { sliceOf, testDataset, testWindowEnv, testWindows, withSentinels } from '../support/consumer-datasets';
@@ -73,7 +72,7 @@ describe('consumer exactly-once on a three-node cluster', () => {
     const topics = topicNames('aborted');
     await createReplicatedTopics(topics);
     const source = raw[0]!.slice(0, 40).map((m, i) => ({ offset: String(i), key: Buffer.from(m.key), value: Buffer.from(m.value) }));
-    const records = repartitionBatch(0, -1, source, ['category', 'overall']).records.map((r) => ({ key: r.key, value: keyedEventJson(r, JSON.stringify(r.event)), partition: partitionFor(r.key, 4) }));
+    const records = repartitionBatch(0, -1, source, ['category', 'overall']).records.map((r) => ({ key: r.key, value: JSON.stringify(r), partition: partitionFor(r.key, 4) }));
     const x = bed.kafka.producer({ transactionalId: 'aborted-test-x', idempotent: true, maxInFlightRequests: 1 });
     const y = bed.kafka.producer({ transactionalId: 'aborted-test-y', idempotent: true, maxInFlightRequests: 1 });
     await x.connect();

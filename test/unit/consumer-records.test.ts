@@ -6,8 +6,8 @@ import { Registry } from 'prom-client';
 import { ConsumerMetrics, reasonClass } from '../../services/consumer/consumer-metrics';
 import { deadLetterMessage } from '../../services/consumer/partition-task';
 import { enrich, groupKeys, normaliseBrand, topLevelCategory } from '../../services/consumer/enrich';
-import { keyedEventJson, parseRepartitionRecord } from '../../services/consumer/repartition-records';
-import { partitionFor, repartitionBatch, watermark } from '../../services/consumer/repartitioner';
+import { eventPackJson, packBytes, parseRepartitionRecord, unpack } from '../../services/consumer/repartition-records';
+import { packEvents, partitionFor, repartitionBatch, watermark } from '../../services/consumer/repartitioner';
 import { emptyAggregate, toResult } from '../../services/consumer/window-aggregate';
 import { parseEventMessage, type EcommerceEvent } from '../../services/core/event';
 
@@ -38,15 +38,30 @@ describe('repartition records', () => {
     for (const record of [...batch.records, watermark(2, 3, batch.streamTime, true)]) {
       assert.deepEqual(parseRepartitionRecord(Buffer.from(JSON.stringify(record))), { ok: true, record });
     }
-    const keyed = { ...batch.records[0]!, key: 'category:"quoted"' };
-    assert.deepEqual(parseRepartitionRecord(Buffer.from(keyedEventJson(keyed, JSON.stringify(keyed.event)))), { ok: true, record: keyed }, 'the fast path writes the same record');
+  });
+
+  it('an event pack reads back as its events, in order, each as its own event record would', () => {
+    const rows = [event, { ...event, eventId: 'f.csv:3', eventTime: event.eventTime + 5, eventType: 'view' as const }, { ...event, eventId: 'f.csv:4', eventTime: event.eventTime - 9 }];
+    const batch = repartitionBatch(1, -1, rows.map((e, i) => ({ offset: String(i), key: null, value: Buffer.from(JSON.stringify(e)) })), ['overall']);
+    const key = 'category:"quoted"';
+    const json = eventPackJson(1, key, batch.records.map((r) => ({ streamTime: r.streamTime, eventJson: JSON.stringify(r.event) })));
+    const check = parseRepartitionRecord(Buffer.from(json));
+    assert.ok(check.ok && check.record.type === 'events', JSON.stringify(check));
+    assert.deepEqual(unpack(check.record), batch.records.map((r) => ({ ...r, key })));
+    assert.deepEqual(batch.records.map((r) => r.streamTime), [event.eventTime, event.eventTime + 5, event.eventTime + 5], 'each item keeps its own stream time');
+    assert.ok(packBytes <= 256 * 1024, 'a pack stays well under the default max.message.bytes');
   });
 
   it('anything else is rejected with a reason', () => {
     const good = repartitionBatch(0, -1, [{ offset: '0', key: null, value: Buffer.from(JSON.stringify(event)) }], ['overall']).records[0]!;
     const cases: [unknown, RegExp][] = [
       ['{', /not JSON/],
-      [{ type: 'gossip' }, /neither event nor watermark/],
+      [{ type: 'gossip' }, /neither event, events nor watermark/],
+      [{ type: 'events', source: 0, key: 'overall', events: [] }, /event pack has a bad source, key or events/],
+      [{ type: 'events', source: 0, key: '', events: [{ streamTime: 1, event: good.event }] }, /event pack has a bad/],
+      [{ type: 'events', source: 0, key: 'overall', events: [{ streamTime: 1, event: good.event }, { streamTime: 2, event: { ...good.event, eventType: 'teleport' } }] }, /event pack item 1: eventType "teleport"/],
+      [{ type: 'events', source: 0, key: 'overall', events: [{ streamTime: -1, event: good.event }] }, /event pack item 0: bad streamTime/],
+      [{ type: 'events', source: 0, key: 'overall', events: [null] }, /event pack item 0/],
       [watermark(3, 3, 10, false), /watermark record/],
       [{ ...good, streamTime: -5 }, /streamTime/],
       [{ ...good, event: { ...good.event, eventType: 'teleport' } }, /eventType "teleport"/],
@@ -57,6 +72,26 @@ describe('repartition records', () => {
       assert.ok(!check.ok && reason.test(check.reason), `${JSON.stringify(value)} → ${JSON.stringify(check)}`);
     }
     assert.deepEqual(parseRepartitionRecord(null), { ok: false, reason: 'empty repartition record' });
+  });
+
+  it('stage 1 packs a batch per group key, splits a pack before it outgrows the limit, and loses or reorders nothing', () => {
+    const rows = Array.from({ length: 500 }, (_, i) => ({ ...event, eventId: `f.csv:${i}`, eventTime: event.eventTime + i * 10, categoryCode: i % 3 === 0 ? 'apparel.shoes' : 'electronics.phone' }));
+    const batch = repartitionBatch(2, -1, rows.map((e, i) => ({ offset: String(i), key: null, value: Buffer.from(JSON.stringify(e)) })), ['category', 'overall']);
+    const maxBytes = 20_000;
+    const packs = packEvents(2, batch.records, 4, maxBytes);
+    assert.ok(packs.length > 3, 'several packs per key at this limit');
+    assert.ok(packs.every((p) => Buffer.byteLength(p.value) <= maxBytes), 'every pack within the limit');
+    assert.ok(packs.every((p) => p.partition === partitionFor(p.key, 4)));
+    const read = packs.flatMap((p) => {
+      const check = parseRepartitionRecord(Buffer.from(p.value));
+      assert.ok(check.ok && check.record.type === 'events' && check.record.key === p.key, p.value.slice(0, 80));
+      return unpack(check.record);
+    });
+    for (const key of ['overall', 'category:apparel', 'category:electronics']) {
+      assert.deepEqual(read.filter((r) => r.key === key), batch.records.filter((r) => r.key === key), `${key}: every event once, in order`);
+    }
+    assert.equal(read.length, batch.records.length);
+    assert.equal(packEvents(2, batch.records, 4).length, 3, 'one pack per key at the default limit');
   });
 
   it('key placement is fixed (changing it would move window state between partitions) and spreads keys', () => {
