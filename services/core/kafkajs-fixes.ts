@@ -1,11 +1,14 @@
 // Imported first by every entry point (and by kafka-client), so that the fixes to kafkajs are in
 // place before any module loads kafkajs' producer. See kafkajs-send-fix.ts, kafkajs-coordinator-fix.ts and kafkajs-txn-coordinator-fix.ts;
-// kafkajs-varint-speedup.ts makes its record encoding cheaper (same bytes).
+// kafkajs-varint-speedup.ts and kafkajs-crc32c-speedup.ts make its record encoding cheaper (same bytes).
 import { installCoordinatorFix } from './kafkajs-coordinator-fix';
+import { installCrc32cSpeedup } from './kafkajs-crc32c-speedup';
 import { installSendFix } from './kafkajs-send-fix';
 import { installTxnCoordinatorFix } from './kafkajs-txn-coordinator-fix';
 import { installVarintSpeedup } from './kafkajs-varint-speedup';
 
+// First: kafkajs' record batch encoder takes its checksum function when it loads.
+installCrc32cSpeedup();
 installSendFix();
 installCoordinatorFix();
 installTxnCoordinatorFix();
