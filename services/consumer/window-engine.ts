@@ -3,7 +3,8 @@
 // time has passed end + grace, and records its state as changelog entries. No I/O, no clock.
 //
 // Determinism: stage 1 decides lateness per raw partition from that partition's own (ordered)
-// stream time and stamps it on each record; a window closes at the minimum over raw partitions.
+// stream time and stamps it on each record; a window closes at the minimum over raw partitions of
+// the stream times their watermarks announced (an event record never moves it: see onEvent).
 // So whatever order the raw partitions interleave in here, the same records land in the same
 // windows, and a window never closes before every record that belongs in it has arrived.
 //
@@ -102,7 +103,11 @@ export class WindowEngine {
   constructor(private readonly spec: EngineSpec) {}
 
   onEvent(record: KeyedEventRecord): Emission {
-    this.noteSource(record.source, record.streamTime, false, false);
+    // An event makes its raw partition active again, but only a watermark moves its stream time
+    // here: stage 1 writes a batch's events grouped by key (event packs), so a partition's events
+    // reach a window task in stream-time order per key only. The watermark after the batch is the
+    // partition's promise that nothing before it is still to come.
+    this.noteSource(record.source, -1, false, false);
     const late: LateRecord[] = [];
     const t = record.event.eventTime;
     for (const spec of this.spec.windows) {

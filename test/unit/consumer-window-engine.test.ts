@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GroupKeyKind } from '../../services/consumer/config';
-import type { RepartitionRecord } from '../../services/consumer/repartition-records';
-import { partitionFor, repartitionBatch, watermark, type RawMessage } from '../../services/consumer/repartitioner';
+import { parseRepartitionRecord, unpack, type RepartitionRecord } from '../../services/consumer/repartition-records';
+import { packEvents, repartitionBatch, watermark, type RawMessage } from '../../services/consumer/repartitioner';
 import { WindowEngine, type EngineSpec } from '../../services/consumer/window-engine';
 import { endOfInputMessages } from '../../services/core/end-of-input';
 import { generateRawPartitions, seededRandom, type GeneratedMessage } from '../support/consumer-events';
@@ -46,7 +46,13 @@ function stageOne(raw: GeneratedMessage[][], repartitions: number, random: () =>
       streamTime = out.streamTime;
       ended = out.ended;
       deadLetters.push(...out.rejected.map((r) => r.reason));
-      const items: [number, RepartitionRecord][] = out.records.map((r) => [partitionFor(r.key, repartitions), r]);
+      // As stage 1 writes them: event packs, one per group key, so a source's events reach a
+      // repartition partition grouped by key, not in the order read (repartition-stage.ts).
+      const items: [number, RepartitionRecord][] = packEvents(source, out.records, repartitions).flatMap((pack) => {
+        const check = parseRepartitionRecord(Buffer.from(pack.value));
+        if (!check.ok || check.record.type !== 'events') throw new Error(`stage 1 wrote a bad pack: ${JSON.stringify(check)}`);
+        return unpack(check.record).map((r): [number, RepartitionRecord] => [pack.partition, r]);
+      });
       for (let q = 0; q < repartitions; q++) items.push([q, watermark(source, raw.length, streamTime, false, ended)]);
       batches.push(items);
     }
@@ -238,7 +244,7 @@ describe('window engine semantics', () => {
   it('end of input waits for every partition; input resumed after it is late for the windows emitted, and opens later ones', () => {
     const engine = new WindowEngine(tumblingOnly);
     const end = (source: number, streamTime: number): RepartitionRecord => ({ ...watermark(source, 2, streamTime, false), ended: true });
-    const first = feed(engine, [keyed(0, 100, 100), keyed(1, 1500, 1500), end(0, 100)]);
+    const first = feed(engine, [keyed(0, 100, 100), keyed(1, 1500, 1500), watermark(1, 2, 1500, false), end(0, 100)]);
     assert.deepEqual(first.results.map((r) => [r.windowStartMs, r.endOfInput]), [[0, undefined]], 'an ended partition holds nothing back: partition 1 at 1500 closes [0,1000) as usual');
     const closed = feed(engine, [end(1, 1500)]);
     assert.deepEqual(closed.results.map((r) => [r.windowStartMs, r.events, r.endOfInput]), [[1000, 1, true]], '[1000,2000) closes at the end of input, before 2200');
@@ -252,6 +258,15 @@ describe('window engine semantics', () => {
     assert.equal(feed(restored, [keyed(0, 1950, 1950)]).late.length, 1, 'the end of input survives a restore');
     const last = feed(restored, [end(0, 1950), end(1, 2100)]);
     assert.deepEqual(last.results.map((r) => [r.windowStartMs, r.events, r.endOfInput]), [[2000, 1, true]]);
+  });
+
+  it('closes only at what watermarks announce: a partition\'s events out of stream-time order (packs group them by key) are not late', () => {
+    // Source 0's batch went out as packs: an event read late in the batch (stream time 1900) reaches
+    // this task before one read early (600); source 1's watermark comes between them.
+    const engine = new WindowEngine(tumblingOnly);
+    const out = feed(engine, [keyed(0, 1900, 1900), watermark(1, 2, 5000, false), keyed(0, 600, 600), watermark(0, 2, 1900, false)]);
+    assert.deepEqual(out.late, []);
+    assert.deepEqual(out.results.map((r) => [r.windowStartMs, r.events]), [[0, 1]]);
   });
 
   it('restores from its changelog to the same state, including closes and late counts already made', () => {
