@@ -14,7 +14,7 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance } from './anchors';
-import { argValue, cpuProfileArgs, envFlag, flagValues, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+import { argValue, checkAgainstOracle, cpuProfileArgs, envFlag, flagValues, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 interface RssSample { events: number; rssMiB: number }
@@ -75,13 +75,15 @@ async function main(): Promise<void> {
     const oursPeakMiB = processMiB(servicePid(consumer), 'VmHWM');
     await stopService(consumer);
 
+    const oursWindows = await committedWindows(broker.tls.cluster.kafka(), topics.processed);
+    checkAgainstOracle(oursWindows, dataset);
     const raw = config.topics.find((t) => t.role === 'raw')!;
     const peers = await measureStreamsPeer({
       tls: broker.tls, rawTopic: topics.raw, settings: { ...config.services.consumer.settings, idleTimeoutMs: 1000 },
       rawPartitions: raw.partitions, repartitionPartitions: config.topics.find((t) => t.role === 'repartition')!.partitions,
       processedPartitions: config.topics.find((t) => t.role === 'processed')!.partitions,
       expectWindows: dataset.expectedWindows, workDir: work, timeoutMs: 6 * 3_600_000, say, threads: peerThreads,
-      ours: await committedWindows(broker.tls.cluster.kafka(), topics.processed),
+      ours: oursWindows,
     });
 
     const results: Row[] = [

@@ -11,7 +11,7 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs, type TopicNames } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance } from './anchors';
-import { argValue, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type Row } from './setup';
+import { argValue, checkAgainstOracle, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 async function main(): Promise<void> {
@@ -80,12 +80,14 @@ async function main(): Promise<void> {
     const oursPeakMiB = processMiB(servicePid(consumer), 'VmHWM');
     await stopService(consumer);
 
+    const oursWindows = await committedWindows(tls.cluster.kafka(), solo.processed);
+    checkAgainstOracle(oursWindows, dataset);
     // The peer a user would otherwise pick, on the same full raw topic, checked against our windows.
     const peers = await measureStreamsPeer({
       tls, rawTopic: solo.raw, settings: { ...settings, idleTimeoutMs: 1000 }, rawPartitions: raw.partitions,
       repartitionPartitions: config.topics.find((t) => t.role === 'repartition')!.partitions,
       processedPartitions: config.topics.find((t) => t.role === 'processed')!.partitions,
-      expectWindows: expectedWindows, workDir: work, timeoutMs: 3_600_000, say, ours: await committedWindows(tls.cluster.kafka(), solo.processed),
+      expectWindows: expectedWindows, workDir: work, timeoutMs: 3_600_000, say, ours: oursWindows,
     });
     rowsOut.push(...peerRows(processor, events, peers));
     const peakLine = `${peakRssLine(oursPeakMiB, peers)}; ours and Kafka Streams committed the same ${expectedWindows} windows`;

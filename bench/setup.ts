@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { StackConfig } from '../infra/config/stack-config';
 import { metricNames } from '../services/core/metric-names';
 import { writeGeneratedCsv } from '../services/producer/generator';
@@ -47,6 +48,37 @@ export interface Dataset {
   bytes: number;
   malformed: number;
   expectedWindows: number;
+  /** The oracle's windows by result key (`<kind>|<key>|<start ms>`). */
+  oracleWindows: Map<string, Record<string, unknown>>;
+}
+
+/** The fields of a window result the oracle computes too; a benchmark compares ours with it on these. */
+const oracleFields = ['events', 'eventsByType', 'purchases', 'revenue', 'averagePurchasePrice', 'distinctUsers', 'distinctSessions', 'viewToPurchaseConversion', 'topProducts', 'lateRecords'] as const;
+
+/**
+ * Where our committed windows differ from the oracle's (at most `limit` lines; empty when equal):
+ * every oracle window must be ours with the same fields; a window of ours the oracle lacks must be
+ * one the producer's end of input closed (the oracle has no end of input). A fast wrong processor
+ * is no result: the benchmarks stop on a difference.
+ */
+export function oracleDifferences(ours: Map<string, unknown>, oracle: Map<string, Record<string, unknown>>, limit = 10): string[] {
+  const problems: string[] = [];
+  for (const [key, expected] of oracle) {
+    const window = ours.get(key) as Record<string, unknown> | undefined;
+    if (!window) problems.push(`${key}: missing from ours`);
+    else {
+      const wrong = oracleFields.filter((f) => !isDeepStrictEqual(window[f], expected[f]));
+      if (wrong.length > 0) problems.push(`${key}: ${wrong.map((f) => `${f} ours ${JSON.stringify(window[f])}, oracle ${JSON.stringify(expected[f])}`).join('; ')}`);
+    }
+  }
+  for (const [key, window] of ours) if (!oracle.has(key) && (window as { endOfInput?: unknown }).endOfInput !== true) problems.push(`${key}: only in ours`);
+  return problems.length > limit ? [...problems.slice(0, limit), `… and ${problems.length - limit} more`] : problems;
+}
+
+/** Throws, naming the differences, unless our committed windows equal the oracle's. */
+export function checkAgainstOracle(ours: Map<string, unknown>, dataset: Dataset): void {
+  const differences = oracleDifferences(ours, dataset.oracleWindows);
+  if (differences.length > 0) throw new Error(`our consumer committed other windows than the oracle's:\n${differences.join('\n')}`);
 }
 
 /** A generated CSV (fixed seed) and how many windows the SQL oracle finds in it with the stack's settings. */
@@ -62,8 +94,9 @@ export async function generateDataset(rows: number, config: StackConfig, work: s
     graceMs: settings.graceMs, topN: settings.topN, groupBy: settings.groupBy,
   })], { input: readFileSync(csv), maxBuffer: 1024 * 1024 * 1024 });
   if (oracle.status !== 0) throw new Error(`oracle failed: ${String(oracle.stderr)}`);
-  const expectedWindows = (JSON.parse(String(oracle.stdout)) as { windows: unknown[] }).windows.length;
-  return { csv, bytes: summary.bytes, malformed: summary.malformed, expectedWindows };
+  const windows = (JSON.parse(String(oracle.stdout)) as { windows: Record<string, unknown>[] }).windows;
+  const oracleWindows = new Map(windows.map((w) => [`${String(w.windowKind)}|${String(w.key)}|${String(w.windowStartMs)}`, w]));
+  return { csv, bytes: summary.bytes, malformed: summary.malformed, expectedWindows: windows.length, oracleWindows };
 }
 
 /**
