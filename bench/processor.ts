@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       const consumed = await scrapeMetric(consumerPort!, metricNames.consumer.eventsConsumed);
       if (consumed >= (samples.length + 1) * everyEvents) take(consumed);
     };
-    const done = await waitForWindows(consumer, consumerPort!, dataset.expectedWindows, 6 * 3_600_000, sample);
+    const done = await waitForWindows(consumer, consumerPort!, dataset.expectedWindows, 6 * 3_600_000, sample, { allClosed: true });
     take(await scrapeMetric(consumerPort!, metricNames.consumer.eventsConsumed));
     const processor = throughput(events, (done - started) / 1000, 0);
     const oursPeakMiB = processMiB(servicePid(consumer), 'VmHWM');

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     started = Date.now();
     const consumer = startService('consumer', { ...solo1.consumer, METRICS_PORT: String(c1) }, path.join(work, 'consumer.log'));
     services.push(consumer);
-    const done = await waitForWindows(consumer, c1!, expectedWindows, 3_600_000);
+    const done = await waitForWindows(consumer, c1!, expectedWindows, 3_600_000, undefined, { allClosed: true });
     const events = rows - dataset.malformed;
     const processor = throughput(events, (done - started) / 1000, 0);
     rowsOut.push({ benchmark: 'processor', what: 'our consumer: raw → windows committed (2 transactional stages)', result: processor, anchor: 'ConsumerPerformance', ratio: processor.recordsPerSecond / cp.recordsPerSecond });
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     const consumer2 = startService('consumer', { ...both.consumer, METRICS_PORT: String(c2) }, path.join(work, 'consumer-e2e.log'));
     const producer2 = startService('producer', { ...both.producer, METRICS_PORT: String(p2) }, path.join(work, 'producer-e2e.log'));
     services.push(consumer2, producer2);
-    const done2 = await waitForWindows(consumer2, c2!, expectedWindows, 3_600_000);
+    const done2 = await waitForWindows(consumer2, c2!, expectedWindows, 3_600_000, undefined, { allClosed: true });
     const endToEnd = throughput(rows, (done2 - started) / 1000, csvBytes);
     rowsOut.push({ benchmark: 'end-to-end', what: 'producer start → last window committed', result: endToEnd, anchor: 'ProducerPerformance', ratio: endToEnd.recordsPerSecond / pp.recordsPerSecond });
     await Promise.all([stopService(consumer2), producer2.exited]);

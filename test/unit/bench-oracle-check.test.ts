@@ -20,6 +20,9 @@ describe('oracleDifferences', () => {
   it('names a field that differs, a window missing from ours, and one only ours has without an end of input', () => {
     assert.match(oracleDifferences(new Map([['tumbling|overall|0', ours(2)]]), oracle)[0]!, /^tumbling\|overall\|0: events ours 2, oracle 3/);
     assert.deepEqual(oracleDifferences(new Map(), oracle), ['tumbling|overall|0: missing from ours']);
+    const tie = new Map([['tumbling|overall|0', { ...oracleWindow(3), averagePurchasePrice: 58.014062 }]]);
+    assert.deepEqual(oracleDifferences(new Map([['tumbling|overall|0', ours(3, { averagePurchasePrice: 58.014063 })]]), tie), [], 'a rounding tie: one micro apart');
+    assert.equal(oracleDifferences(new Map([['tumbling|overall|0', ours(3, { averagePurchasePrice: 58.014064 })]]), tie).length, 1, 'two micros apart is a difference');
     assert.deepEqual(oracleDifferences(new Map([['tumbling|overall|0', ours(3)], ['sliding|overall|0', ours(1)]]), oracle), ['sliding|overall|0: only in ours']);
   });
 });
