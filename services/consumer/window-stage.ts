@@ -11,7 +11,7 @@ import { parseRepartitionRecord, unpack } from './repartition-records';
 import { createStageConsumer, runStageConsumer } from './stage-consumer';
 import { TaskSet } from './task-set';
 import type { WindowResult } from './window-aggregate';
-import { WindowEngine, type EngineSpec, type LateRecord } from './window-engine';
+import { WindowEngine, type Emission, type EngineSpec, type LateRecord } from './window-engine';
 import { windowKinds } from './windows';
 
 interface WindowTask extends PartitionTask {
@@ -88,12 +88,15 @@ export class WindowStage {
         continue;
       }
       const record = check.record;
-      const emissions = record.type === 'events' ? unpack(record).map((r) => task.engine.onEvent(r)) : [record.type === 'event' ? task.engine.onEvent(record) : task.engine.onWatermark(record)];
-      for (const emission of emissions) {
-        for (const r of emission.results) results.push({ key: r.key, value: JSON.stringify(r.result) });
-        for (const r of emission.results) emitted.push(r.result);
+      const apply = (emission: Emission): void => {
+        for (const r of emission.results) {
+          results.push({ key: r.key, value: JSON.stringify(r.result) });
+          emitted.push(r.result);
+        }
         for (const l of emission.late) late.push(l);
-      }
+      };
+      if (record.type === 'events') for (const event of unpack(record)) apply(task.engine.onEvent(event));
+      else apply(record.type === 'event' ? task.engine.onEvent(record) : task.engine.onWatermark(record));
     }
     const changelog = task.engine.changes().map((c) => ({ key: c.key, value: c.value, partition: task.partition }));
     await commitTransaction({ ...this.ctx, groupId: this.groupId }, task, {

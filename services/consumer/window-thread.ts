@@ -19,6 +19,8 @@ export class WindowThread {
   private nextId = 0;
   private readonly pendingMetrics = new Map<number, (values: MetricObjectWithValues<MetricValue<string>>[]) => void>();
   private stopping: Promise<void> | undefined;
+  /** Resolves when the thread has ended, however it ended. */
+  private exited: Promise<void> = Promise.resolve();
 
   constructor(private readonly logger: Logger) {}
 
@@ -31,6 +33,7 @@ export class WindowThread {
       ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, { eval: true })
       : new Worker(file);
     this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     return new Promise((resolve, reject) => {
       let started = false;
       const fail = (error: Error): void => {
@@ -83,10 +86,10 @@ export class WindowThread {
   stop(): Promise<void> {
     const worker = this.worker;
     if (!worker) return Promise.resolve();
-    this.stopping ??= new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
+    if (!this.stopping) {
       worker.postMessage({ type: 'stop' } satisfies ToWorker);
-    });
+      this.stopping = this.exited;
+    }
     return this.stopping;
   }
 }

@@ -34,8 +34,13 @@ async function run(): Promise<void> {
     } else if (message.type === 'stop') {
       windows.stop()
         .then(() => admin.disconnect())
-        .then(() => send({ type: 'stopped' }), (error: unknown) => send({ type: 'stopped', error: errorText(error) }))
-        .finally(() => port.close());
+        .then(() => send({ type: 'stopped' }), (error: unknown) => {
+          // Logged here too: the message may not reach the main thread before this thread ends.
+          logger.error({ err: error }, 'error while stopping the window stage');
+          send({ type: 'stopped', error: errorText(error) });
+        })
+        // Ends this thread only (in a worker, process.exit does), whatever timers a client left behind.
+        .finally(() => process.exit(0));
     }
   });
   await admin.connect();
