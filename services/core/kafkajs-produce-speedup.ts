@@ -1,0 +1,275 @@
+// kafkajs 2.2.4 builds a produce request's records one object at a time: each message is copied
+// into a new object, turned into its own Encoder (a zero-filled buffer of 512 bytes or more), its
+// string key and value are first copied into buffers of their own, and the records are then copied
+// once more into the batch. For the producer that was the largest single cost after reading the
+// file (about a quarter of its CPU time), and the consumer's stages pay it on every record too.
+//
+// This encodes a partition's records in one pass into one buffer of the exact size, then frames the
+// batch as kafkajs does (same header, checksum and compression codec). Anything unusual — a header
+// value that is not a string or a buffer, a timestamp delta beyond 32 bits — keeps kafkajs' own
+// code for that partition. A speed-up, not a fix: the bytes are the same, which
+// test/unit/kafkajs-produce-speedup.test.ts checks against kafkajs' own produce request.
+//
+// kafkajs' produce requests v4 to v7 take v3's encoder when they load: this must be installed
+// before the first produce request is built (services/core/kafkajs-fixes.ts), and refuses after.
+import { createRequire } from 'node:module';
+import type { IHeaders, Message } from 'kafkajs';
+import type { EncoderClass, EncoderLike } from './kafkajs-varint-speedup';
+
+interface KafkaEncoder extends EncoderLike {
+  writeInt8(value: number): KafkaEncoder;
+  writeInt16(value: number): KafkaEncoder;
+  writeInt32(value: number): KafkaEncoder;
+  writeUInt32(value: number): KafkaEncoder;
+  writeInt64(value: unknown): KafkaEncoder;
+  writeString(value: string | null): KafkaEncoder;
+  writeBytes(value: Buffer): KafkaEncoder;
+  writeBuffer(value: Buffer): KafkaEncoder;
+  writeEncoder(value: KafkaEncoder): KafkaEncoder;
+  writeArray(value: KafkaEncoder[]): KafkaEncoder;
+  size(): number;
+}
+
+type KafkaEncoderClass = Omit<EncoderClass, 'new'> & (new (initialSize?: number) => KafkaEncoder);
+
+interface PartitionData {
+  partition: number;
+  firstSequence?: number;
+  messages: Message[];
+}
+
+interface TopicData {
+  topic: string;
+  partitions: PartitionData[];
+}
+
+export interface ProduceRequestArgs {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  producerId?: unknown;
+  producerEpoch?: number;
+  compression?: number;
+  topicData: TopicData[];
+}
+
+export interface ProduceRequest {
+  apiKey: number;
+  apiVersion: number;
+  apiName: string;
+  expectResponse: () => boolean;
+  encode: () => Promise<KafkaEncoder>;
+}
+
+export type ProduceRequestV3 = (args: ProduceRequestArgs) => ProduceRequest;
+
+interface Codec {
+  compress(encoder: KafkaEncoder): Promise<Buffer>;
+}
+
+export interface KafkaModules {
+  Encoder: KafkaEncoderClass;
+  crc32C: (buffer: Buffer) => number;
+  lookupCodec: (type: number) => Codec | null;
+  Long: { fromInt(value: number): unknown; fromValue(value: unknown): unknown };
+}
+
+const MAGIC_BYTE = 2;
+const TRANSACTIONAL_MASK = 16;
+const COMPRESSION_CODEC_MASK = 0x07;
+
+/** Zigzag then unsigned varint, as kafkajs' writeVarInt (32 bits). */
+function varIntSize(value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  let bytes = 1;
+  while ((v & 0xffffff80) !== 0) {
+    bytes++;
+    v >>>= 7;
+  }
+  return bytes;
+}
+
+function writeVarInt(buf: Buffer, offset: number, value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  while ((v & 0xffffff80) !== 0) {
+    buf[offset++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[offset++] = v;
+  return offset;
+}
+
+const isInt32 = (value: unknown): value is number => typeof value === 'number' && (value | 0) === value;
+
+/** A message's key or value as kafkajs writes it, or undefined for a type kafkajs' own code should meet (and refuse). */
+function bytesOf(value: unknown): string | Buffer | null | undefined {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' || Buffer.isBuffer(value) ? value : undefined;
+}
+
+const byteLength = (value: string | Buffer | null): number => (value === null ? -1 : typeof value === 'string' ? Buffer.byteLength(value) : value.length);
+
+function write(buf: Buffer, offset: number, value: string | Buffer | null, length: number): number {
+  offset = writeVarInt(buf, offset, length);
+  if (value === null) return offset;
+  if (typeof value === 'string') buf.write(value, offset, length, 'utf8');
+  else value.copy(buf, offset);
+  return offset + length;
+}
+
+/** A message's headers as kafkajs flattens them (arrays give one header per element), or undefined when one cannot take the fast path. */
+function flatHeaders(headers: IHeaders | undefined): [string, string | Buffer][] | undefined {
+  const flat: [string, string | Buffer][] = [];
+  if (headers === undefined) return flat;
+  if (headers === null || typeof headers !== 'object') return undefined;
+  for (const key of Object.keys(headers)) {
+    const value = headers[key];
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (typeof one !== 'string' && !Buffer.isBuffer(one)) return undefined;
+      flat.push([key, one]);
+    }
+  }
+  return flat;
+}
+
+/**
+ * The records of one partition, encoded back to back as kafkajs' Record v0 encodes each, or
+ * undefined when a message needs kafkajs' own code.
+ */
+export function encodeRecords(messages: Message[], timestampDeltas: number[]): Buffer | undefined {
+  const n = messages.length;
+  const keys = new Array<string | Buffer | null>(n);
+  const values = new Array<string | Buffer | null>(n);
+  const lengths = new Int32Array(n * 3);
+  const headers = new Array<[string, string | Buffer][]>(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const message = messages[i]!;
+    const delta = timestampDeltas[i];
+    if (!isInt32(delta)) return undefined;
+    const flat = flatHeaders(message.headers);
+    if (!flat) return undefined;
+    const key = bytesOf(message.key);
+    const value = bytesOf(message.value);
+    if (key === undefined || value === undefined) return undefined;
+    const keyLength = byteLength(key);
+    const valueLength = byteLength(value);
+    let body = 1 + varIntSize(delta) + varIntSize(i) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + varIntSize(flat.length);
+    for (const [hk, hv] of flat) {
+      const kl = Buffer.byteLength(hk);
+      const vl = byteLength(hv);
+      body += varIntSize(kl) + kl + varIntSize(vl) + vl;
+    }
+    keys[i] = key;
+    values[i] = value;
+    headers[i] = flat;
+    lengths[i * 3] = keyLength;
+    lengths[i * 3 + 1] = valueLength;
+    lengths[i * 3 + 2] = body;
+    total += varIntSize(body) + body;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (let i = 0; i < n; i++) {
+    offset = writeVarInt(buf, offset, lengths[i * 3 + 2]!);
+    buf[offset++] = 0; // attributes
+    offset = writeVarInt(buf, offset, timestampDeltas[i]!);
+    offset = writeVarInt(buf, offset, i);
+    offset = write(buf, offset, keys[i]!, lengths[i * 3]!);
+    offset = write(buf, offset, values[i]!, lengths[i * 3 + 1]!);
+    const flat = headers[i]!;
+    offset = writeVarInt(buf, offset, flat.length);
+    for (const [hk, hv] of flat) {
+      offset = write(buf, offset, hk, Buffer.byteLength(hk));
+      offset = write(buf, offset, hv, byteLength(hv));
+    }
+  }
+  if (offset !== total) throw new Error(`produce speed-up: encoded ${offset} bytes of records, expected ${total}`);
+  return buf;
+}
+
+/** The parts of kafkajs the fast request frames its batches with. */
+export function kafkajsModules(load: NodeJS.Require = createRequire(require.resolve('kafkajs'))): KafkaModules {
+  const compression = load('./src/protocol/message/compression') as { lookupCodec: KafkaModules['lookupCodec'] };
+  return {
+    Encoder: load('./src/protocol/encoder') as KafkaEncoderClass,
+    crc32C: load('./src/protocol/recordBatch/crc32C') as KafkaModules['crc32C'],
+    lookupCodec: compression.lookupCodec,
+    Long: load('./src/utils/long') as KafkaModules['Long'],
+  };
+}
+
+/** An Encoder holding these bytes (what a codec and writeEncoder take), without copying them. */
+function encoderOf(Encoder: KafkaEncoderClass, bytes: Buffer): KafkaEncoder {
+  const encoder = new Encoder(0);
+  encoder.buf = bytes;
+  encoder.offset = bytes.length;
+  return encoder;
+}
+
+/**
+ * kafkajs' produce request v3 with the fast record encoding; `original` is kafkajs' own, whose
+ * request this returns unchanged when a partition needs kafkajs' own code.
+ */
+export function fastProduceRequest(original: ProduceRequestV3, modules: KafkaModules): ProduceRequestV3 {
+  const { Encoder, crc32C, lookupCodec, Long } = modules;
+  return (args) => {
+    const request = original(args);
+    const { acks, timeout, transactionalId = null, producerId = Long.fromInt(-1), producerEpoch = 0, compression = 0, topicData } = args;
+    const originalEncode = request.encode;
+    request.encode = async () => {
+      // Every partition at once: their compressions run side by side on libuv's threads, where
+      // kafkajs compresses one partition after the other.
+      const batches = await Promise.all(topicData.map(({ partitions }) => Promise.all(partitions.map((data) => encodePartition(data, { transactionalId, producerId, producerEpoch, compression })))));
+      if (batches.some((encoded) => encoded.some((batch) => batch === undefined))) return originalEncode();
+      const topics = topicData.map(({ topic }, i) => new Encoder().writeString(topic).writeArray(batches[i] as KafkaEncoder[]));
+      return new Encoder().writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeArray(topics);
+    };
+    return request;
+  };
+
+  async function encodePartition(
+    { partition, messages, firstSequence = 0 }: PartitionData,
+    { transactionalId, producerId, producerEpoch, compression }: { transactionalId: string | null; producerId: unknown; producerEpoch: number; compression: number },
+  ): Promise<KafkaEncoder | undefined> {
+    // Timestamps exactly as kafkajs takes them (its sort compares as strings).
+    const dateNow = Date.now();
+    const given = messages.map((m) => m.timestamp).filter((t) => t != null).sort() as unknown[];
+    const timestamps = given.length === 0 ? [dateNow] : given;
+    const firstTimestamp = timestamps[0] as number;
+    const maxTimestamp = timestamps[timestamps.length - 1];
+    const deltas = messages.map((m) => ((m.timestamp as unknown as number) || dateNow) - firstTimestamp);
+    const records = encodeRecords(messages, deltas);
+    if (!records) return undefined;
+    const attributes = (compression & COMPRESSION_CODEC_MASK) | (transactionalId ? TRANSACTIONAL_MASK : 0);
+    const body = new Encoder()
+      .writeInt16(attributes)
+      .writeInt32(messages.length - 1)
+      .writeInt64(firstTimestamp)
+      .writeInt64(maxTimestamp)
+      .writeInt64(producerId)
+      .writeInt16(producerEpoch)
+      .writeInt32(firstSequence)
+      .writeInt32(messages.length);
+    const codec = compression === 0 ? null : lookupCodec(compression);
+    body.writeBuffer(codec ? await codec.compress(encoderOf(Encoder, records)) : records);
+    const batch = new Encoder().writeInt32(0).writeInt8(MAGIC_BYTE).writeUInt32(crc32C(body.buffer)).writeEncoder(body);
+    const recordBatch = new Encoder().writeInt64(Long.fromInt(0)).writeBytes(batch.buffer);
+    return new Encoder().writeInt32(partition).writeInt32(recordBatch.size()).writeEncoder(recordBatch);
+  }
+}
+
+const installed = Symbol.for('ecommerce-pipeline.kafkajs-produce-speedup');
+
+/** Replaces kafkajs' produce request v3 (which v4 to v7 build on); idempotent. */
+export function installProduceSpeedup(): void {
+  const load = createRequire(require.resolve('kafkajs'));
+  const v3 = load.resolve('./src/protocol/requests/produce/v3/request');
+  const v4 = load.resolve('./src/protocol/requests/produce/v4/request');
+  const cachedV3 = load.cache[v3];
+  if ((cachedV3?.exports as Record<symbol, unknown> | undefined)?.[installed]) return;
+  if (load.cache[v4]) throw new Error("kafkajs' produce requests are loaded already: import services/core/kafkajs-fixes before anything that sends");
+  const original = load(v3) as ProduceRequestV3;
+  const fast = Object.assign(fastProduceRequest(original, kafkajsModules(load)), { [installed]: true });
+  load.cache[v3]!.exports = fast;
+}

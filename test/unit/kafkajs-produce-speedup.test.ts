@@ -1,0 +1,110 @@
+// services/core/kafkajs-produce-speedup.ts must build exactly the produce requests kafkajs builds:
+// kafkajs' own produce request v3 is the reference, and the fast one must agree with it byte for
+// byte on every kind of message, header, timestamp, compression and transaction, and fall back to
+// it (its bytes or its error) where the fast path does not apply.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import { CompressionTypes, type Message } from 'kafkajs';
+import { encodeRecords, fastProduceRequest, kafkajsModules, type ProduceRequestArgs, type ProduceRequestV3 } from '../../services/core/kafkajs-produce-speedup';
+
+const load = createRequire(require.resolve('kafkajs'));
+const original = load('./src/protocol/requests/produce/v3/request') as ProduceRequestV3;
+const modules = kafkajsModules(load);
+const fast = fastProduceRequest(original, modules);
+
+/** The encoded request of both, with Date.now fixed (kafkajs stamps records with it). */
+async function both(args: ProduceRequestArgs): Promise<[Buffer, Buffer]> {
+  const now = Date.now;
+  Date.now = () => 1_764_000_000_123;
+  try {
+    const a = await original(args).encode();
+    const b = await fast(args).encode();
+    return [a.buffer, b.buffer];
+  } finally {
+    Date.now = now;
+  }
+}
+
+function request(messages: Message[], extra: Partial<ProduceRequestArgs> = {}): ProduceRequestArgs {
+  return { acks: -1, timeout: 30_000, topicData: [{ topic: 'events', partitions: [{ partition: 2, firstSequence: 17, messages }] }], ...extra };
+}
+
+/** A deterministic pseudo-random source, so a failure names a case that can be rerun. */
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
+}
+
+function text(next: () => number, length: number): string {
+  const alphabet = 'abcdefghij0123456789 ,.:{}"é€😀';
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[Math.floor(next() * alphabet.length)] ?? 'x';
+  return out;
+}
+
+function randomMessages(seed: number): Message[] {
+  const next = random(seed);
+  return Array.from({ length: 1 + Math.floor(next() * 40) }, (): Message => {
+    const pick = next();
+    const key = pick < 0.1 ? null : pick < 0.2 ? Buffer.from(text(next, 5)) : text(next, Math.floor(next() * 30));
+    const size = next() < 0.05 ? 20_000 : Math.floor(next() * 400);
+    const value = next() < 0.05 ? null : next() < 0.2 ? Buffer.from(text(next, size)) : text(next, size);
+    const message: Message = { key, value };
+    if (next() < 0.3) message.headers = { origin: 'producer', reason: Buffer.from('bad'), many: ['a', Buffer.from('b'), 'ç'], 'ключ': text(next, 8) };
+    return message;
+  });
+}
+
+describe('kafkajs produce speed-up', () => {
+  for (const compression of [CompressionTypes.None, CompressionTypes.GZIP]) {
+    for (const transactionalId of [null, 'producer-1']) {
+      it(`builds kafkajs' bytes (compression ${compression}, ${transactionalId ? 'transactional' : 'idempotent'}) for random messages`, async () => {
+        for (let seed = 1; seed <= 40; seed++) {
+          const args = request(randomMessages(seed), { compression, transactionalId, producerId: modules.Long.fromValue(12345678901), producerEpoch: 3 });
+          const [expected, actual] = await both(args);
+          assert.ok(actual.equals(expected), `seed ${seed}: ${actual.length} bytes against ${expected.length}`);
+        }
+      });
+    }
+  }
+
+  it('builds several topics and partitions, and partitions with no messages, as kafkajs does', async () => {
+    const args: ProduceRequestArgs = {
+      acks: 1, timeout: 5_000, transactionalId: 't', compression: CompressionTypes.GZIP,
+      topicData: [
+        { topic: 'a', partitions: [{ partition: 0, messages: randomMessages(7) }, { partition: 1, firstSequence: 2 ** 31 - 5, messages: [] }] },
+        { topic: 'dead-letters', partitions: [{ partition: 5, messages: randomMessages(8) }] },
+      ],
+    };
+    const [expected, actual] = await both(args);
+    assert.ok(actual.equals(expected));
+  });
+
+  it('takes given timestamps as kafkajs does, and leaves deltas beyond 32 bits to kafkajs', async () => {
+    const near = [{ key: 'k', value: 'v', timestamp: '1764000000500' }, { key: 'k', value: 'w', timestamp: '1764000000100' }, { key: 'k', value: 'x' }];
+    const far = [{ key: 'k', value: 'v', timestamp: '1000' }, { key: 'k', value: 'w' }];
+    for (const messages of [near, far]) {
+      const [expected, actual] = await both(request(messages));
+      assert.ok(actual.equals(expected));
+    }
+    assert.ok(encodeRecords(near, [400, 0, 1_764_000_000_123 - 1_764_000_000_100]));
+    assert.equal(encodeRecords(far, [0, 1_764_000_000_123 - 1000]), undefined);
+  });
+
+  it('takes the fast path for strings, buffers, nulls and string or buffer headers, and leaves anything else to kafkajs', () => {
+    assert.ok(encodeRecords([{ key: null, value: 'v' }, { key: Buffer.from('k'), value: null, headers: { h: ['1', Buffer.from('2')] } }], [0, 0]));
+    for (const odd of [{ key: 5, value: 'v' }, { key: 'k', value: { a: 1 } }, { key: 'k', value: 'v', headers: { h: null } }, { key: 'k', value: 'v', headers: null }]) {
+      assert.equal(encodeRecords([odd as unknown as Message], [0]), undefined, JSON.stringify(odd));
+    }
+  });
+
+  it("fails where kafkajs' own code fails", async () => {
+    const odd = request([{ key: 5, value: 'v' } as unknown as Message]);
+    await assert.rejects(original(odd).encode());
+    await assert.rejects(fast(odd).encode());
+  });
+});
