@@ -3,6 +3,7 @@
 // bumps the producer epoch, which aborts whatever a previous owner of the partition left open and
 // fences it from committing again; only then are the committed offset and its metadata read, so
 // they include everything any earlier owner committed.
+import { isTooLarge } from '../core/kafka-errors';
 import { Partitioners, type Admin, type Kafka, type Message, type PartitionMetadata, type Producer, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ConsumerMetrics } from './consumer-metrics';
@@ -125,19 +126,13 @@ async function sendVerified(ctx: TaskContext, task: PartitionTask, transaction: 
   }
 }
 
-const tooLargeTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
-
 /**
  * kafkajs reports a record over a topic's max.message.bytes as "The request included a message
  * larger than the max message size the server will accept", naming neither the topic nor the
  * setting: this names both, and the largest record of the request (the one refused).
  */
 export function explainTooLarge(error: unknown, topicMessages: { topic: string; messages: Message[] }[]): Error | undefined {
-  let tooLarge = false;
-  for (let e: unknown = error; e instanceof Error && !tooLarge; e = e.cause ?? (e as { originalError?: unknown }).originalError) {
-    tooLarge = tooLargeTypes.has(String((e as { type?: unknown }).type));
-  }
-  if (!tooLarge) return undefined;
+  if (!isTooLarge(error)) return undefined;
   let largest = { topic: '', key: '', bytes: -1 };
   for (const { topic, messages } of topicMessages) {
     for (const m of messages) {

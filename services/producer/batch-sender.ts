@@ -4,6 +4,7 @@
 // partition could let the second reuse numbers the broker already stored for the first, and the
 // broker would drop it as a duplicate. Big batches, not overlap, give the throughput.
 import { CompressionTypes, type Message } from 'kafkajs';
+import { isTooLarge } from '../core/kafka-errors';
 import type { BatchDelivery } from './batch-delivery';
 import type { Compression } from './config';
 import type { RejectReason } from './presets';
@@ -52,8 +53,11 @@ export interface Delivery {
 }
 
 export class KafkaDeliveryError extends Error {
-  constructor(readonly rows: number, readonly firstLine: number, cause: Error) {
-    super(`Kafka did not take ${rows} rows from line ${firstLine} on: ${cause.message}`, { cause });
+  constructor(readonly rows: number, readonly firstLine: number, cause: Error, batchBytes?: number) {
+    const hint = batchBytes !== undefined && isTooLarge(cause)
+      ? ` (a partition's share of a batch of up to ${batchBytes} bytes was over the topic's max.message.bytes after compression: lower PRODUCER_BATCH_BYTES, or raise max.message.bytes on the topic)`
+      : '';
+    super(`Kafka did not take ${rows} rows from line ${firstLine} on: ${cause.message}${hint}`, { cause });
     this.name = 'KafkaDeliveryError';
   }
 }
@@ -194,7 +198,7 @@ export class BatchSender {
     } catch (error) {
       this.delivery.failed += rows;
       const firstLine = this.delivery.deliveredThroughLine + 1;
-      this.failure ??= new KafkaDeliveryError(rows, firstLine, error as Error);
+      this.failure ??= new KafkaDeliveryError(rows, firstLine, error as Error, this.options.batchBytes);
     } finally {
       metrics?.inflightBatches.dec();
     }

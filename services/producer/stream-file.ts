@@ -130,6 +130,7 @@ async function pump(source: CsvSource, row: RowHandler, state: RunState, options
       state.bytes = source.bytesRead();
       const queued = row.handle(item);
       if (queued) await queued;
+      else if ((state.read & 63) === 0) await yieldToIo();
       // Checked after the row is queued: a record taken from the file is always delivered.
       if (signal?.aborted) return { stoppedBy: 'signal' };
     }
@@ -140,6 +141,13 @@ async function pump(source: CsvSource, row: RowHandler, state: RunState, options
     source.close();
   }
 }
+
+/**
+ * Lets I/O callbacks run. Rows that are already buffered are taken in promise jobs only, which run
+ * before any I/O callback: without this, the batch being sent (its compression, its acknowledgement)
+ * would wait for the reader to run out of buffered text.
+ */
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Turns one CSV item into a queued event or dead letter, waiting for the pacer first. */
 class RowHandler {

@@ -31,6 +31,8 @@ const partitionCount = async (): Promise<number> => 3;
 class FakeProducer {
   batches: ProducerBatch[] = [];
   failOnBatch: number | undefined;
+  /** What the refused batch fails with. */
+  failure: Error = new Error('TOPIC_AUTHORIZATION_FAILED');
   skipPartitionOnce: number | undefined;
   onSend: (() => void) | undefined;
   /** Refuses a batch holding a record larger than this (the broker's max.message.bytes with compression none). */
@@ -41,7 +43,7 @@ class FakeProducer {
     if (tooLarge) throw new Error(`MESSAGE_TOO_LARGE: a record of ${messageBytes(tooLarge)} bytes`);
     if (this.failOnBatch === this.batches.length) {
       this.failOnBatch = undefined;
-      throw new Error('TOPIC_AUTHORIZATION_FAILED');
+      throw this.failure;
     }
     const skip = this.skipPartitionOnce;
     this.skipPartitionOnce = undefined;
@@ -289,6 +291,29 @@ describe('streamFile', () => {
     assert.equal(report.deliveredThroughLine, 501);
     assert.match(report.error ?? '', /did not take 500 rows from line 502 on: TOPIC_AUTHORIZATION_FAILED/);
     assert.match(formatReport(report), /\+ failed \d+/);
+  });
+
+  it('names the setting to change when Kafka refuses a batch as too large (its compressed share of a partition over max.message.bytes)', async () => {
+    const file = path.join(dir, 'too-large.csv');
+    await writeGeneratedCsv(file, { rows: 1000, seed: 4 });
+    const fake = new FakeProducer();
+    fake.failOnBatch = 0;
+    // As kafkajs reports it: a protocol error of this type, wrapped once more by its retrier.
+    const protocol = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' });
+    fake.failure = Object.assign(new Error('protocol error'), { originalError: protocol });
+    const report = await streamFile({ settings: settings(file, { PRODUCER_BATCH_BYTES: '50000' }), producer: fake.asProducer(), partitionCount, logger });
+    assert.equal(report.exitCode, exitCodes.kafka);
+    assert.match(report.error ?? '', /batch of up to 50000 bytes .*lower PRODUCER_BATCH_BYTES, or raise max\.message\.bytes/);
+    fake.failOnBatch = 0;
+    fake.failure = new Error('TOPIC_AUTHORIZATION_FAILED');
+    const other = await streamFile({ settings: settings(file), producer: fake.asProducer(), partitionCount, logger });
+    assert.doesNotMatch(other.error ?? '', /PRODUCER_BATCH_BYTES/);
+  });
+
+  it('takes four times the batch bytes with gzip as without compression', () => {
+    assert.equal(settings('f.csv').batchBytes, 4_000_000);
+    assert.equal(settings('f.csv', { PRODUCER_COMPRESSION: 'none' }).batchBytes, 1_000_000);
+    assert.equal(settings('f.csv', { PRODUCER_COMPRESSION: 'none', PRODUCER_BATCH_BYTES: '2048' }).batchBytes, 2048);
   });
 
   it('exits 3 with everything before the unreadable line delivered', async () => {
