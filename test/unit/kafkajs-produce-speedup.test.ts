@@ -3,6 +3,7 @@
 // byte on every kind of message, header, timestamp, compression and transaction, and fall back to
 // it (its bytes or its error) where the fast path does not apply.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { CompressionTypes, type Message } from 'kafkajs';
@@ -71,6 +72,13 @@ describe('kafkajs produce speed-up', () => {
       });
     }
   }
+
+  it('compresses a batch whose compressed bytes span many of zlib\'s default output chunks as kafkajs does', async () => {
+    const messages = Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: randomBytes(2250).toString('base64') }));
+    const [expected, actual] = await both(request(messages, { compression: CompressionTypes.GZIP, transactionalId: 't' }));
+    assert.ok(expected.length > 4 * 16 * 1024, `only ${expected.length} bytes`);
+    assert.ok(actual.equals(expected));
+  });
 
   it('builds several topics and partitions, and partitions with no messages, as kafkajs does', async () => {
     const args: ProduceRequestArgs = {
