@@ -50,11 +50,27 @@ export type RepartitionRecord = KeyedEventRecord | WatermarkRecord;
 /** A pack's JSON stays under this many bytes, well within a batch of the repartition topic's max.message.bytes. */
 export const packBytes = 128 * 1024;
 
-/** The JSON of an event pack, from each item's stream time and the event's own JSON (stage 1 serialises an event once, whatever its number of group keys). */
-export function eventPackJson(source: number, key: string, items: readonly { streamTime: number; eventJson: string }[]): string {
-  let json = `{"type":"events","source":${source},"key":${JSON.stringify(key)},"events":[`;
-  for (let i = 0; i < items.length; i++) json += `${i > 0 ? ',' : ''}{"streamTime":${items[i]!.streamTime},"event":${items[i]!.eventJson}}`;
-  return `${json}]}`;
+/**
+ * An event pack as stage 1 writes it: `{"type":"rows","source","key","rows":[…]}` with each item a
+ * row (eventRowJson) rather than an object, which names every field of every event again. Packs of
+ * objects (`"type":"events"`, from consumers before this form) are still read.
+ */
+export function eventRowsJson(source: number, key: string, rows: readonly string[]): string {
+  return `{"type":"rows","source":${source},"key":${JSON.stringify(key)},"rows":[${rows.join(',')}]}`;
+}
+
+/** One item of an event pack: [streamTime, eventId, eventTime, eventType, productId, topCategory, brand, revenueMicros, priceMicros, userId, sessionId]. */
+export function eventRowJson(streamTime: number, e: EnrichedEvent): string {
+  return JSON.stringify([streamTime, e.eventId, e.eventTime, e.eventType, e.productId, e.topCategory, e.brand, e.revenueMicros, e.priceMicros, e.userId, e.sessionId]);
+}
+
+/** A row back as the item it stands for, or what is wrong with it. */
+function rowItem(row: unknown): { streamTime: number; event: EnrichedEvent } | string {
+  if (!Array.isArray(row) || row.length !== 11) return 'not a row of 11 fields';
+  const [streamTime, eventId, eventTime, eventType, productId, topCategory, brand, revenueMicros, priceMicros, userId, sessionId] = row as unknown[];
+  if (!isInt(streamTime, 0)) return 'bad streamTime';
+  const event = { eventId, eventTime, eventType, productId, topCategory, brand, revenueMicros, priceMicros, userId, sessionId };
+  return checkEnriched(event) ?? { streamTime, event: event as EnrichedEvent };
 }
 
 /** A pack's items as the event records they stand for, in order. */
@@ -84,6 +100,18 @@ export function parseRepartitionRecord(payload: Buffer | null): RecordCheck {
     }
     return { ok: true, record: v as unknown as WatermarkRecord };
   }
+  if (v.type === 'rows') {
+    if (!isInt(v.source, 0) || typeof v.key !== 'string' || v.key === '' || !Array.isArray(v.rows) || v.rows.length === 0) {
+      return { ok: false, reason: 'event pack has a bad source, key or rows field' };
+    }
+    const events: EventPackRecord['events'] = new Array(v.rows.length);
+    for (let i = 0; i < v.rows.length; i++) {
+      const item = rowItem(v.rows[i]);
+      if (typeof item === 'string') return { ok: false, reason: `event pack row ${i}: ${item}` };
+      events[i] = item;
+    }
+    return { ok: true, record: { type: 'events', source: v.source, key: v.key, events } };
+  }
   if (v.type === 'events') {
     if (!isInt(v.source, 0) || typeof v.key !== 'string' || v.key === '' || !Array.isArray(v.events) || v.events.length === 0) {
       return { ok: false, reason: 'event pack has a bad source, key or events field' };
@@ -96,7 +124,7 @@ export function parseRepartitionRecord(payload: Buffer | null): RecordCheck {
     }
     return { ok: true, record: v as unknown as EventPackRecord };
   }
-  if (v.type !== 'event') return { ok: false, reason: `repartition record type ${JSON.stringify(v.type)} is neither event, events nor watermark` };
+  if (v.type !== 'event') return { ok: false, reason: `repartition record type ${JSON.stringify(v.type)} is neither event, rows, events nor watermark` };
   if (!isInt(v.source, 0) || !isInt(v.streamTime, 0) || typeof v.key !== 'string' || v.key === '') {
     return { ok: false, reason: 'event record has a bad source, streamTime or key' };
   }

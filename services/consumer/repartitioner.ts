@@ -6,7 +6,7 @@ import { parseEventMessage } from '../core/event';
 import type { GroupKeyKind } from './config';
 import { enrich, groupKeys } from './enrich';
 import type { EnrichedEvent } from './enrich';
-import { eventPackJson, packBytes, type KeyedEventRecord, type WatermarkRecord } from './repartition-records';
+import { eventRowJson, eventRowsJson, packBytes, type KeyedEventRecord, type WatermarkRecord } from './repartition-records';
 
 export interface RawMessage {
   offset: string;
@@ -71,32 +71,34 @@ export interface PackMessage {
  * on the key's repartition partition. Every event is serialised once, whatever its number of keys.
  */
 export function packEvents(source: number, records: readonly KeyedEventRecord[], partitions: number, maxBytes = packBytes): PackMessage[] {
-  const eventJson = new Map<EnrichedEvent, string>();
-  const byKey = new Map<string, { streamTime: number; eventJson: string }[]>();
+  // An event's records (one per group key) share its stream time: its row is written once.
+  const rowOf = new Map<EnrichedEvent, { streamTime: number; json: string }>();
+  const byKey = new Map<string, string[]>();
   for (const r of records) {
-    let json = eventJson.get(r.event);
-    if (json === undefined) eventJson.set(r.event, (json = JSON.stringify(r.event)));
-    let items = byKey.get(r.key);
-    if (!items) byKey.set(r.key, (items = []));
-    items.push({ streamTime: r.streamTime, eventJson: json });
+    let row = rowOf.get(r.event);
+    if (row?.streamTime !== r.streamTime) rowOf.set(r.event, (row = { streamTime: r.streamTime, json: eventRowJson(r.streamTime, r.event) }));
+    let rows = byKey.get(r.key);
+    if (!rows) byKey.set(r.key, (rows = []));
+    rows.push(row.json);
   }
   const messages: PackMessage[] = [];
-  for (const [key, items] of byKey) {
+  for (const [key, rows] of byKey) {
     const partition = partitionFor(key, partitions);
-    const prefix = eventPackJson(source, key, []).length;
+    const prefix = eventRowsJson(source, key, []).length;
     let start = 0;
     let bytes = prefix;
-    for (let i = 0; i < items.length; i++) {
-      // Each item adds its event, its stream time and about 30 bytes of framing.
-      const size = items[i]!.eventJson.length + 40;
+    for (let i = 0; i < rows.length; i++) {
+      // Characters, not bytes (a scan less): a pack of non-ASCII names is at most three times
+      // packBytes in bytes, still far under the topic's max.message.bytes.
+      const size = rows[i]!.length + 1;
       if (bytes + size > maxBytes && i > start) {
-        messages.push({ key, value: eventPackJson(source, key, items.slice(start, i)), partition });
+        messages.push({ key, value: eventRowsJson(source, key, rows.slice(start, i)), partition });
         start = i;
         bytes = prefix;
       }
       bytes += size;
     }
-    if (items.length > start) messages.push({ key, value: eventPackJson(source, key, items.slice(start)), partition });
+    if (rows.length > start) messages.push({ key, value: eventRowsJson(source, key, rows.slice(start)), partition });
   }
   return messages;
 }

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { ConsumerMetrics, reasonClass } from '../../services/consumer/consumer-metrics';
 import { deadLetterMessage } from '../../services/consumer/partition-task';
 import { enrich, groupKeys, normaliseBrand, topLevelCategory } from '../../services/consumer/enrich';
-import { eventPackJson, packBytes, parseRepartitionRecord, unpack } from '../../services/consumer/repartition-records';
+import { eventRowJson, eventRowsJson, packBytes, parseRepartitionRecord, unpack } from '../../services/consumer/repartition-records';
 import { packEvents, partitionFor, repartitionBatch, watermark } from '../../services/consumer/repartitioner';
 import { emptyAggregate, toResult } from '../../services/consumer/window-aggregate';
 import { parseEventMessage, type EcommerceEvent } from '../../services/core/event';
@@ -44,10 +44,15 @@ describe('repartition records', () => {
     const rows = [event, { ...event, eventId: 'f.csv:3', eventTime: event.eventTime + 5, eventType: 'view' as const }, { ...event, eventId: 'f.csv:4', eventTime: event.eventTime - 9 }];
     const batch = repartitionBatch(1, -1, rows.map((e, i) => ({ offset: String(i), key: null, value: Buffer.from(JSON.stringify(e)) })), ['overall']);
     const key = 'category:"quoted"';
-    const json = eventPackJson(1, key, batch.records.map((r) => ({ streamTime: r.streamTime, eventJson: JSON.stringify(r.event) })));
-    const check = parseRepartitionRecord(Buffer.from(json));
-    assert.ok(check.ok && check.record.type === 'events', JSON.stringify(check));
-    assert.deepEqual(unpack(check.record), batch.records.map((r) => ({ ...r, key })));
+    // Rows (what stage 1 writes), and objects (what consumers before rows wrote): both read back the same.
+    const packed = eventRowsJson(1, key, batch.records.map((r) => eventRowJson(r.streamTime, r.event)));
+    const objects = JSON.stringify({ type: 'events', source: 1, key, events: batch.records.map((r) => ({ streamTime: r.streamTime, event: r.event })) });
+    for (const json of [packed, objects]) {
+      const check = parseRepartitionRecord(Buffer.from(json));
+      assert.ok(check.ok && check.record.type === 'events', JSON.stringify(check));
+      assert.deepEqual(unpack(check.record), batch.records.map((r) => ({ ...r, key })));
+    }
+    assert.ok(packed.length < objects.length * 0.7, `rows ${packed.length} characters, objects ${objects.length}`);
     assert.deepEqual(batch.records.map((r) => r.streamTime), [event.eventTime, event.eventTime + 5, event.eventTime + 5], 'each item keeps its own stream time');
     assert.ok(packBytes <= 256 * 1024, 'a pack stays well under the default max.message.bytes');
   });
@@ -56,12 +61,19 @@ describe('repartition records', () => {
     const good = repartitionBatch(0, -1, [{ offset: '0', key: null, value: Buffer.from(JSON.stringify(event)) }], ['overall']).records[0]!;
     const cases: [unknown, RegExp][] = [
       ['{', /not JSON/],
-      [{ type: 'gossip' }, /neither event, events nor watermark/],
+      [{ type: 'gossip' }, /neither event, rows, events nor watermark/],
       [{ type: 'events', source: 0, key: 'overall', events: [] }, /event pack has a bad source, key or events/],
       [{ type: 'events', source: 0, key: '', events: [{ streamTime: 1, event: good.event }] }, /event pack has a bad/],
       [{ type: 'events', source: 0, key: 'overall', events: [{ streamTime: 1, event: good.event }, { streamTime: 2, event: { ...good.event, eventType: 'teleport' } }] }, /event pack item 1: eventType "teleport"/],
       [{ type: 'events', source: 0, key: 'overall', events: [{ streamTime: -1, event: good.event }] }, /event pack item 0: bad streamTime/],
       [{ type: 'events', source: 0, key: 'overall', events: [null] }, /event pack item 0/],
+      [{ type: 'rows', source: 0, key: 'overall', rows: [] }, /event pack has a bad source, key or rows/],
+      [{ type: 'rows', source: -1, key: 'overall', rows: [JSON.parse(eventRowJson(1, good.event))] }, /event pack has a bad/],
+      [{ type: 'rows', source: 0, key: 'overall', rows: [JSON.parse(eventRowJson(1, good.event)), JSON.parse(eventRowJson(2, { ...good.event, eventType: 'teleport' as never }))] }, /event pack row 1: eventType "teleport"/],
+      [{ type: 'rows', source: 0, key: 'overall', rows: [JSON.parse(eventRowJson(-1, good.event))] }, /event pack row 0: bad streamTime/],
+      [{ type: 'rows', source: 0, key: 'overall', rows: [JSON.parse(eventRowJson(1, good.event)).slice(0, 10)] }, /event pack row 0: not a row of 11 fields/],
+      [{ type: 'rows', source: 0, key: 'overall', rows: [{ streamTime: 1, event: good.event }] }, /event pack row 0: not a row/],
+      [{ type: 'rows', source: 0, key: 'overall', rows: [JSON.parse(eventRowJson(1, { ...good.event, revenueMicros: -3 }))] }, /event pack row 0: revenueMicros/],
       [watermark(3, 3, 10, false), /watermark record/],
       [{ ...good, streamTime: -5 }, /streamTime/],
       [{ ...good, event: { ...good.event, eventType: 'teleport' } }, /eventType "teleport"/],
