@@ -104,7 +104,7 @@ export function parseRepartitionRecord(payload: Buffer | null): RecordCheck {
     if (!isInt(v.source, 0) || typeof v.key !== 'string' || v.key === '' || !Array.isArray(v.rows) || v.rows.length === 0) {
       return { ok: false, reason: 'event pack has a bad source, key or rows field' };
     }
-    const events: EventPackRecord['events'] = new Array(v.rows.length);
+    const events = new Array<EventPackRecord['events'][number]>(v.rows.length);
     for (let i = 0; i < v.rows.length; i++) {
       const item = rowItem(v.rows[i]);
       if (typeof item === 'string') return { ok: false, reason: `event pack row ${i}: ${item}` };

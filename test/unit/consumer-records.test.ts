@@ -71,7 +71,7 @@ describe('repartition records', () => {
       [{ type: 'rows', source: -1, key: 'overall', rows: [JSON.parse(eventRowJson(1, good.event))] }, /event pack has a bad/],
       [{ type: 'rows', source: 0, key: 'overall', rows: [JSON.parse(eventRowJson(1, good.event)), JSON.parse(eventRowJson(2, { ...good.event, eventType: 'teleport' as never }))] }, /event pack row 1: eventType "teleport"/],
       [{ type: 'rows', source: 0, key: 'overall', rows: [JSON.parse(eventRowJson(-1, good.event))] }, /event pack row 0: bad streamTime/],
-      [{ type: 'rows', source: 0, key: 'overall', rows: [JSON.parse(eventRowJson(1, good.event)).slice(0, 10)] }, /event pack row 0: not a row of 11 fields/],
+      [{ type: 'rows', source: 0, key: 'overall', rows: [(JSON.parse(eventRowJson(1, good.event)) as unknown[]).slice(0, 10)] }, /event pack row 0: not a row of 11 fields/],
       [{ type: 'rows', source: 0, key: 'overall', rows: [{ streamTime: 1, event: good.event }] }, /event pack row 0: not a row/],
       [{ type: 'rows', source: 0, key: 'overall', rows: [JSON.parse(eventRowJson(1, { ...good.event, revenueMicros: -3 }))] }, /event pack row 0: revenueMicros/],
       [watermark(3, 3, 10, false), /watermark record/],
