@@ -5,7 +5,6 @@ import { isEndOfInput } from '../core/end-of-input';
 import { parseEventMessage } from '../core/event';
 import type { GroupKeyKind } from './config';
 import { enrich, groupKeys } from './enrich';
-import type { EnrichedEvent } from './enrich';
 import { eventRowJson, eventRowsJson, packBytes, type KeyedEventRecord, type WatermarkRecord } from './repartition-records';
 
 export interface RawMessage {
@@ -71,15 +70,16 @@ export interface PackMessage {
  * on the key's repartition partition. Every event is serialised once, whatever its number of keys.
  */
 export function packEvents(source: number, records: readonly KeyedEventRecord[], partitions: number, maxBytes = packBytes): PackMessage[] {
-  // An event's records (one per group key) share its stream time: its row is written once.
-  const rowOf = new Map<EnrichedEvent, { streamTime: number; json: string }>();
+  // An event's records (one per group key, one after the other) share its stream time: its row is written once.
+  let last: KeyedEventRecord | undefined;
+  let json = '';
   const byKey = new Map<string, string[]>();
   for (const r of records) {
-    let row = rowOf.get(r.event);
-    if (row?.streamTime !== r.streamTime) rowOf.set(r.event, (row = { streamTime: r.streamTime, json: eventRowJson(r.streamTime, r.event) }));
+    if (r.event !== last?.event || r.streamTime !== last.streamTime) json = eventRowJson(r.streamTime, r.event);
+    last = r;
     let rows = byKey.get(r.key);
     if (!rows) byKey.set(r.key, (rows = []));
-    rows.push(row.json);
+    rows.push(json);
   }
   const messages: PackMessage[] = [];
   for (const [key, rows] of byKey) {
