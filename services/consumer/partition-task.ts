@@ -3,9 +3,9 @@
 // bumps the producer epoch, which aborts whatever a previous owner of the partition left open and
 // fences it from committing again; only then are the committed offset and its metadata read, so
 // they include everything any earlier owner committed.
-import { isTooLarge } from '../core/kafka-errors';
 import { Partitioners, type Admin, type Kafka, type Message, type PartitionMetadata, type Producer, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
+import { isTooLarge } from '../core/kafka-errors';
 import type { ConsumerMetrics } from './consumer-metrics';
 
 export interface PartitionTask {

@@ -6,8 +6,8 @@
 //
 // This encodes a partition's records in one pass into one buffer of the exact size, then frames the
 // batch as kafkajs does (same header, checksum and compression codec). Anything unusual — a header
-// value that is not a string or a buffer, a timestamp delta beyond 32 bits — keeps kafkajs' own
-// code for that partition. A speed-up, not a fix: the bytes are the same, which
+// value that is not a string or a buffer, a key or value of another type, a timestamp delta beyond
+// 32 bits — keeps kafkajs' own code for the whole request. A speed-up, not a fix: the bytes are the same, which
 // test/unit/kafkajs-produce-speedup.test.ts checks against kafkajs' own produce request.
 //
 // kafkajs' produce requests v4 to v7 take v3's encoder when they load: this must be installed
@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { IHeaders, Message } from 'kafkajs';
-import type { EncoderClass, EncoderLike } from './kafkajs-varint-speedup';
+import { writeUVarIntAt, type EncoderClass, type EncoderLike } from './kafkajs-varint-speedup';
 
 interface KafkaEncoder extends EncoderLike {
   writeInt8(value: number): KafkaEncoder;
@@ -95,15 +95,7 @@ function varIntSize(value: number): number {
   return bytes;
 }
 
-function writeVarInt(buf: Buffer, offset: number, value: number): number {
-  let v = ((value << 1) ^ (value >> 31)) >>> 0;
-  while ((v & 0xffffff80) !== 0) {
-    buf[offset++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[offset++] = v;
-  return offset;
-}
+const writeVarInt = (buf: Buffer, offset: number, value: number): number => writeUVarIntAt(buf, offset, ((value << 1) ^ (value >> 31)) >>> 0);
 
 const isInt32 = (value: unknown): value is number => typeof value === 'number' && (value | 0) === value;
 
@@ -216,7 +208,7 @@ function encoderOf(Encoder: KafkaEncoderClass, bytes: Buffer): KafkaEncoder {
 
 /**
  * kafkajs' produce request v3 with the fast record encoding; `original` is kafkajs' own, whose
- * request this returns unchanged when a partition needs kafkajs' own code.
+ * encoding the request falls back to when any partition needs kafkajs' own code.
  */
 export function fastProduceRequest(original: ProduceRequestV3, modules: KafkaModules): ProduceRequestV3 {
   const { Encoder, crc32C, lookupCodec, gzipCodec, Long } = modules;
