@@ -14,7 +14,7 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, scrapeMetric, serviceEnvs } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance } from './anchors';
-import { argValue, checkAgainstOracle, cpuProfileArgs, envFlag, flagValues, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
+import { argValue, compileServices, checkAgainstOracle, cpuProfileArgs, envFlag, flagValues, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 interface RssSample { events: number; rssMiB: number }
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const profileDir = flagValues('--cpu-prof')[0];
   const consumerExtra = envFlag('--env');
   const config = loadStack('dev');
+  const compiledDir = compileServices();
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-processor-'));
   let broker: BenchBroker | undefined;
   const services: Service[] = [];
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     say(`filling ${topics.raw} with our producer`);
     const producerEnv: Record<string, string> = { ...envs.producer, PRODUCER_FILE: dataset.csv, LOG_LEVEL: 'warn', METRICS_PORT: String(producerPort) };
     delete producerEnv.PRODUCER_RATE;
-    const producer = startService('producer', producerEnv, path.join(work, 'producer.log'));
+    const producer = startService('producer', producerEnv, path.join(work, 'producer.log'), { compiledDir });
     services.push(producer);
     if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
     const events = rows - dataset.malformed;
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
       ...envs.consumers[0]!, CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group,
       // Windows close 1 s after the input ends (not the stack's 30 s), so the clock stops at the work.
       CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn', METRICS_PORT: String(consumerPort), ...consumerExtra,
-    }, path.join(work, 'consumer.log'), { nodeArgs: profileDir ? cpuProfileArgs(profileDir) : [] });
+    }, path.join(work, 'consumer.log'), { compiledDir, nodeArgs: profileDir ? cpuProfileArgs(profileDir) : [] });
     services.push(consumer);
     const samples: RssSample[] = [];
     const everyEvents = 500_000;

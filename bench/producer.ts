@@ -12,7 +12,7 @@ import { freePorts } from '../tools/kafka/free-port';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../tools/local-stack';
 import { startService, type Service } from '../tools/service-process';
 import { kcatProduce } from './anchors';
-import { argValue, cpuProfileArgs, envFlag, flagValues, processMiB, runMain, say, servicePid, startBenchBroker, writeAnchorPayloads, type BenchBroker } from './setup';
+import { argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, processMiB, runMain, say, servicePid, startBenchBroker, writeAnchorPayloads, type BenchBroker } from './setup';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const variants: [string, Record<string, string>][] = [['ours', {}]];
   if (flagValues('--variant').length > 0) variants.push([flagValues('--variant').join(' '), envFlag('--variant')]);
   const config = loadStack('dev');
+  const compiledDir = compileServices();
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-producer-'));
   let broker: BenchBroker | undefined;
   const services: Service[] = [];
@@ -42,21 +43,23 @@ async function main(): Promise<void> {
         delete env.PRODUCER_RATE;
         const [port] = await freePorts(1);
         const started = Date.now();
-        const producer = startService('producer', { ...env, METRICS_PORT: String(port) }, path.join(work, `producer-${i}-${v}.log`), { nodeArgs: profileDir ? cpuProfileArgs(profileDir) : [] });
+        const producer = startService('producer', { ...env, METRICS_PORT: String(port) }, path.join(work, `producer-${i}-${v}.log`), { compiledDir, nodeArgs: profileDir ? cpuProfileArgs(profileDir) : [] });
         services.push(producer);
         let peakMiB = 0;
+        let cpuSeconds = 0;
         const sampler = setInterval(() => {
           try {
             peakMiB = Math.max(peakMiB, processMiB(servicePid(producer), 'VmRSS'));
+            cpuSeconds = processCpuSeconds(servicePid(producer));
           } catch {
             // not started yet, or gone
           }
-        }, 500);
+        }, 200);
         const code = await producer.exited;
         clearInterval(sampler);
         if (code !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
         const ours = rows / ((Date.now() - started) / 1000);
-        const line = `run ${i + 1}: ${name} ${Math.round(ours)} rows/s, kcat -P ${Math.round(kp.recordsPerSecond)} rows/s, ratio ${(ours / kp.recordsPerSecond).toFixed(2)}, peak RSS ${Math.round(peakMiB)} MiB`;
+        const line = `run ${i + 1}: ${name} ${Math.round(ours)} rows/s, kcat -P ${Math.round(kp.recordsPerSecond)} rows/s, ratio ${(ours / kp.recordsPerSecond).toFixed(2)}, peak RSS ${Math.round(peakMiB)} MiB, CPU ${cpuSeconds.toFixed(1)} s (to the last sample, every 0.2 s)`;
         say(line);
         lines.push(line);
       }

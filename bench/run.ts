@@ -11,12 +11,13 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs, type TopicNames } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance } from './anchors';
-import { argValue, checkAgainstOracle, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type Row } from './setup';
+import { argValue, compileServices, checkAgainstOracle, formatTable, generateDataset, machineInfo, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
   const config = loadStack('dev');
+  const compiledDir = compileServices();
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   let broker: BenchBroker | undefined;
   const services: Service[] = [];
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     const solo1 = envFor(solo, 'ecommerce-consumer-bench-solo');
     const [p1, c1, p2, c2] = await freePorts(4);
     let started = Date.now();
-    const producer = startService('producer', { ...solo1.producer, METRICS_PORT: String(p1) }, path.join(work, 'producer.log'));
+    const producer = startService('producer', { ...solo1.producer, METRICS_PORT: String(p1) }, path.join(work, 'producer.log'), { compiledDir });
     services.push(producer);
     if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
     const producerResult = throughput(rows, (Date.now() - started) / 1000, csvBytes);
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
 
     say('ours: processor (raw topic already full)');
     started = Date.now();
-    const consumer = startService('consumer', { ...solo1.consumer, METRICS_PORT: String(c1) }, path.join(work, 'consumer.log'));
+    const consumer = startService('consumer', { ...solo1.consumer, METRICS_PORT: String(c1) }, path.join(work, 'consumer.log'), { compiledDir });
     services.push(consumer);
     const done = await waitForWindows(consumer, c1!, expectedWindows, 3_600_000, undefined, { allClosed: true });
     const events = rows - dataset.malformed;
@@ -95,8 +96,8 @@ async function main(): Promise<void> {
     say('ours: end to end');
     const both = envFor(e2e, 'ecommerce-consumer-bench-e2e');
     started = Date.now();
-    const consumer2 = startService('consumer', { ...both.consumer, METRICS_PORT: String(c2) }, path.join(work, 'consumer-e2e.log'));
-    const producer2 = startService('producer', { ...both.producer, METRICS_PORT: String(p2) }, path.join(work, 'producer-e2e.log'));
+    const consumer2 = startService('consumer', { ...both.consumer, METRICS_PORT: String(c2) }, path.join(work, 'consumer-e2e.log'), { compiledDir });
+    const producer2 = startService('producer', { ...both.producer, METRICS_PORT: String(p2) }, path.join(work, 'producer-e2e.log'), { compiledDir });
     services.push(consumer2, producer2);
     const done2 = await waitForWindows(consumer2, c2!, expectedWindows, 3_600_000, undefined, { allClosed: true });
     const endToEnd = throughput(rows, (done2 - started) / 1000, csvBytes);

@@ -19,6 +19,12 @@ export interface ServiceOptions {
   nodeArgs?: string[];
   /** The environment `env` is laid over; this process's by default. A container's is clean: pass `{ PATH }`. */
   baseEnv?: NodeJS.ProcessEnv;
+  /**
+   * Runs the compiled JavaScript under this directory (`<dir>/services/<entry>/main.js`, as the image
+   * does) instead of the TypeScript sources through tsx. Benchmarks use it: tsx adds about a second
+   * of start-up to every process.
+   */
+  compiledDir?: string;
 }
 
 export interface Service {
@@ -46,7 +52,7 @@ export function startService(entry: ServiceEntry, env: Record<string, string>, l
   delete childEnv.NODE_TEST_CONTEXT; // a service, not part of a test run
   const pidFile = `${logFile}.pid`;
   const child = spawn('bash', [watchdogScript, String(process.pid), pidFile, logFile, pidFile, '--',
-    process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', `services/${entry}/main.ts`, ...(options.args ?? [])], { cwd: repoRoot, env: childEnv, stdio: 'ignore' });
+    process.execPath, ...(options.nodeArgs ?? []), ...entryArgs(entry, options.compiledDir), ...(options.args ?? [])], { cwd: repoRoot, env: childEnv, stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
@@ -70,6 +76,10 @@ export function startService(entry: ServiceEntry, env: Record<string, string>, l
       }
     },
   };
+}
+
+function entryArgs(entry: ServiceEntry, compiledDir: string | undefined): string[] {
+  return compiledDir ? [path.join(compiledDir, 'services', entry, 'main.js')] : ['--import', 'tsx', `services/${entry}/main.ts`];
 }
 
 /**
