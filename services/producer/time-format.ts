@@ -35,17 +35,20 @@ export function checkTimeZone(zone: string): string | undefined {
   }
 }
 
-/** Compiles a format (a named one or a token pattern) into a parser, or throws naming the problem. */
-export function compileTimeFormat(format: string, timeZone = 'UTC'): TimeParser {
+/**
+ * Compiles a format (a named one or a token pattern) into a parser, or throws naming the problem.
+ * `fixedWidth: false` leaves out the fast path for fixed-width patterns (tests compare the two).
+ */
+export function compileTimeFormat(format: string, timeZone = 'UTC', options: { fixedWidth?: boolean } = {}): TimeParser {
   const zoneProblem = checkTimeZone(timeZone);
   if (zoneProblem) throw new Error(zoneProblem);
   if (format === 'iso') return parseIso;
   if (format === 'epoch_ms') return (text) => parseEpoch(text, 1);
   if (format === 'epoch_s') return (text) => parseEpoch(text, 1000);
-  return compilePattern(format, timeZone);
+  return compilePattern(format, timeZone, options.fixedWidth ?? true);
 }
 
-function compilePattern(format: string, timeZone: string): TimeParser {
+function compilePattern(format: string, timeZone: string, fixedWidth: boolean): TimeParser {
   const groups: (keyof DateParts)[] = [];
   let regex = '';
   let last = 0;
@@ -62,7 +65,10 @@ function compilePattern(format: string, timeZone: string): TimeParser {
   const zone = /\bUTC$|Z$/.test(format) ? 'UTC' : timeZone;
   const compiled = new RegExp(`^${regex}$`);
   const offsetOf = zone === 'UTC' ? () => 0 : zoneOffsetFinder(zone);
+  const fast = fixedWidth ? fixedWidthReader(format, offsetOf) : undefined;
   const parse = (text: string): number | string => {
+    const quick = fast?.(text);
+    if (quick !== undefined) return quick;
     const match = compiled.exec(text.trim());
     if (!match) return `time ${JSON.stringify(text)} does not match ${JSON.stringify(format)}`;
     const parts: DateParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, millisecond: 0 };
@@ -78,6 +84,62 @@ function compilePattern(format: string, timeZone: string): TimeParser {
       lastResult = parse(text);
     }
     return lastResult;
+  };
+}
+
+/** Tokens of one width: a pattern made only of these and literals has every field at a fixed place. */
+const fixedTokens = new Set(['YYYY', 'MM', 'DD', 'HH', 'mm', 'ss', 'SSS']);
+
+/**
+ * For a fixed-width pattern (REES46's), a reader of digits at fixed places, about ten times faster
+ * than the regular expression and Date: undefined for anything it does not read as a valid time
+ * (another width, a non-digit, a date that does not exist), which the regular expression then reads
+ * and names the problem of. Where it answers, it gives what the regular expression path gives.
+ */
+function fixedWidthReader(format: string, offsetOf: (localAsUtc: number) => number): ((text: string) => number | undefined) | undefined {
+  const fields: { group: keyof DateParts; at: number; width: number }[] = [];
+  const literals: { at: number; code: number }[] = [];
+  let last = 0;
+  for (const match of format.matchAll(tokenPattern)) {
+    if (!fixedTokens.has(match[0])) return undefined;
+    for (let i = last; i < match.index; i++) literals.push({ at: i, code: format.charCodeAt(i) });
+    fields.push({ group: tokens[match[0]]!.group, at: match.index, width: match[0].length });
+    last = match.index + match[0].length;
+  }
+  for (let i = last; i < format.length; i++) literals.push({ at: i, code: format.charCodeAt(i) });
+  const width = format.length;
+  // Midnight (UTC as if local) of each calendar date seen, NaN for a date that does not exist.
+  const days = new Map<number, number>();
+  const dayStart = (year: number, month: number, day: number): number => {
+    const key = (year * 100 + month) * 100 + day;
+    let start = days.get(key);
+    if (start === undefined) {
+      start = Date.UTC(year, month - 1, day);
+      const check = new Date(start);
+      if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) start = NaN;
+      if (days.size > 10_000) days.clear();
+      days.set(key, start);
+    }
+    return start;
+  };
+  return (text) => {
+    if (text.length !== width) return undefined;
+    for (const { at, code } of literals) if (text.charCodeAt(at) !== code) return undefined;
+    const p: DateParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, millisecond: 0 };
+    for (const { group, at, width: digits } of fields) {
+      let value = 0;
+      for (let i = at; i < at + digits; i++) {
+        const digit = text.charCodeAt(i) - 48;
+        if (digit < 0 || digit > 9) return undefined;
+        value = value * 10 + digit;
+      }
+      p[group] = value;
+    }
+    if (p.hour > 23 || p.minute > 59 || p.second > 59) return undefined;
+    const start = dayStart(p.year, p.month, p.day);
+    if (Number.isNaN(start)) return undefined;
+    const localAsUtc = start + p.hour * 3_600_000 + p.minute * 60_000 + p.second * 1000 + p.millisecond;
+    return localAsUtc - offsetOf(localAsUtc);
   };
 }
 

@@ -203,6 +203,37 @@ describe('time parsing', () => {
     assert.equal(ny('2020-07-04 12:00'), Date.UTC(2020, 6, 4, 16, 0));
   });
 
+  it('reads fixed-width patterns at fixed places exactly as the regular expression does, errors included', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const digits = (n: number): string => Array.from({ length: n }, () => String(random(10))).join('');
+    const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+    const noise = ['', ' ', 'x', '-', '1', ' UTC', '\t'];
+    const samples = (withZone: boolean, millis: boolean): string[] =>
+      Array.from({ length: 4000 }, () => {
+        // Mostly plausible times, some with impossible fields, some bent out of shape.
+        const year = random(4) === 0 ? digits(4) : pad(1960 + random(80), 4);
+        const parts = [year, pad(random(14), 2), pad(random(33), 2), pad(random(26), 2), pad(random(62), 2), pad(random(62), 2)];
+        let text = `${parts[0]}-${parts[1]}-${parts[2]} ${parts[3]}:${parts[4]}:${parts[5]}${millis ? `.${digits(3)}` : ''}${withZone ? ' UTC' : ''}`;
+        const bend = random(6);
+        if (bend === 0) text = text.slice(0, random(text.length)) + noise[random(noise.length)]! + text.slice(random(text.length));
+        if (bend === 1) text = text.replace(/\d/, 'x');
+        if (bend === 2) text = ` ${text}`;
+        return text;
+      });
+    for (const [format, zone] of [['YYYY-MM-DD HH:mm:ss UTC', 'UTC'], ['YYYY-MM-DD HH:mm:ss', 'Europe/Berlin'], ['YYYY-MM-DD HH:mm:ss.SSS', 'America/New_York']] as const) {
+      const fast = compileTimeFormat(format, zone);
+      const reference = compileTimeFormat(format, zone, { fixedWidth: false });
+      const texts = samples(format.endsWith('UTC'), format.endsWith('SSS'));
+      const valid = texts.filter((t) => typeof reference(t) === 'number').length;
+      assert.ok(valid > 1000 && valid < texts.length - 500, `${format}: a mix of valid (${valid}) and invalid times`);
+      for (const text of texts) assert.equal(fast(text), reference(text), `${format} ${JSON.stringify(text)}`);
+    }
+  });
+
   it('parses ISO only with a zone, and epochs', () => {
     const iso = compileTimeFormat('iso');
     assert.equal(iso('2019-10-01T02:00:00+02:00'), Date.UTC(2019, 9, 1));
