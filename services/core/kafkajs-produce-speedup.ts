@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { IHeaders, Message } from 'kafkajs';
-import { writeUVarIntAt, type EncoderClass, type EncoderLike } from './kafkajs-varint-speedup';
+import { encodedRecordsOf, isFiller, isStandIn } from './encoded-records';
+import { varIntSize, writeVarIntAt, type EncoderClass, type EncoderLike } from './kafkajs-varint-speedup';
 
 interface KafkaEncoder extends EncoderLike {
   writeInt8(value: number): KafkaEncoder;
@@ -84,18 +85,6 @@ const MAGIC_BYTE = 2;
 const TRANSACTIONAL_MASK = 16;
 const COMPRESSION_CODEC_MASK = 0x07;
 
-/** Zigzag then unsigned varint, as kafkajs' writeVarInt (32 bits). */
-function varIntSize(value: number): number {
-  let v = ((value << 1) ^ (value >> 31)) >>> 0;
-  let bytes = 1;
-  while ((v & 0xffffff80) !== 0) {
-    bytes++;
-    v >>>= 7;
-  }
-  return bytes;
-}
-
-const writeVarInt = (buf: Buffer, offset: number, value: number): number => writeUVarIntAt(buf, offset, ((value << 1) ^ (value >> 31)) >>> 0);
 
 const isInt32 = (value: unknown): value is number => typeof value === 'number' && (value | 0) === value;
 
@@ -108,7 +97,7 @@ function bytesOf(value: unknown): string | Buffer | null | undefined {
 const byteLength = (value: string | Buffer | null): number => (value === null ? -1 : typeof value === 'string' ? Buffer.byteLength(value) : value.length);
 
 function write(buf: Buffer, offset: number, value: string | Buffer | null, length: number): number {
-  offset = writeVarInt(buf, offset, length);
+  offset = writeVarIntAt(buf, offset, length);
   if (value === null) return offset;
   if (typeof value === 'string') buf.write(value, offset, length, 'utf8');
   else value.copy(buf, offset);
@@ -135,6 +124,21 @@ function flatHeaders(headers: IHeaders | undefined): [string, string | Buffer][]
  * undefined when a message needs kafkajs' own code.
  */
 export function encodeRecords(messages: Message[], timestampDeltas: number[]): Buffer | undefined {
+  const encoded = encodedRecordsOf(messages[0]);
+  if (!encoded) return encodeMessages(messages, timestampDeltas, 0);
+  // A RecordsWriter's records (encoded-records.ts), then perhaps messages added after them (the end-of-input markers).
+  const { bytes, count } = encoded;
+  for (let i = 0; i < count; i++) {
+    if ((i > 0 && !isFiller(messages[i])) || timestampDeltas[i] !== 0) throw new Error(`produce speed-up: encoded records stand-ins out of place, or given timestamps, at message ${i} of ${messages.length}`);
+  }
+  if (messages.length === count) return bytes;
+  const rest = encodeMessages(messages.slice(count), timestampDeltas.slice(count), count);
+  if (!rest) throw new Error('produce speed-up: a message after encoded records needs kafkajs\' own encoding, which cannot encode those records');
+  return Buffer.concat([bytes, rest]);
+}
+
+/** encodeRecords for messages, the first with offset delta `base`. */
+function encodeMessages(messages: Message[], timestampDeltas: number[], base: number): Buffer | undefined {
   const n = messages.length;
   const keys = new Array<string | Buffer | null>(n);
   const values = new Array<string | Buffer | null>(n);
@@ -143,6 +147,7 @@ export function encodeRecords(messages: Message[], timestampDeltas: number[]): B
   let total = 0;
   for (let i = 0; i < n; i++) {
     const message = messages[i]!;
+    if (isStandIn(message)) throw new Error(`produce speed-up: encoded records stand-in out of place at message ${base + i}`);
     const delta = timestampDeltas[i];
     if (!isInt32(delta)) return undefined;
     const flat = flatHeaders(message.headers);
@@ -152,7 +157,7 @@ export function encodeRecords(messages: Message[], timestampDeltas: number[]): B
     if (key === undefined || value === undefined) return undefined;
     const keyLength = byteLength(key);
     const valueLength = byteLength(value);
-    let body = 1 + varIntSize(delta) + varIntSize(i) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + varIntSize(flat.length);
+    let body = 1 + varIntSize(delta) + varIntSize(base + i) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + varIntSize(flat.length);
     for (const [hk, hv] of flat) {
       const kl = Buffer.byteLength(hk);
       const vl = byteLength(hv);
@@ -169,14 +174,14 @@ export function encodeRecords(messages: Message[], timestampDeltas: number[]): B
   const buf = Buffer.allocUnsafe(total);
   let offset = 0;
   for (let i = 0; i < n; i++) {
-    offset = writeVarInt(buf, offset, lengths[i * 3 + 2]!);
+    offset = writeVarIntAt(buf, offset, lengths[i * 3 + 2]!);
     buf[offset++] = 0; // attributes
-    offset = writeVarInt(buf, offset, timestampDeltas[i]!);
-    offset = writeVarInt(buf, offset, i);
+    offset = writeVarIntAt(buf, offset, timestampDeltas[i]!);
+    offset = writeVarIntAt(buf, offset, base + i);
     offset = write(buf, offset, keys[i]!, lengths[i * 3]!);
     offset = write(buf, offset, values[i]!, lengths[i * 3 + 1]!);
     const flat = headers[i]!;
-    offset = writeVarInt(buf, offset, flat.length);
+    offset = writeVarIntAt(buf, offset, flat.length);
     for (const [hk, hv] of flat) {
       offset = write(buf, offset, hk, Buffer.byteLength(hk));
       offset = write(buf, offset, hv, byteLength(hv));
@@ -227,7 +232,12 @@ export function fastProduceRequest(original: ProduceRequestV3, modules: KafkaMod
       // Every partition at once: their compressions run side by side on libuv's threads, where
       // kafkajs compresses one partition after the other.
       const batches = await Promise.all(topicData.map(({ partitions }) => Promise.all(partitions.map((data) => encodePartition(data, { transactionalId, producerId, producerEpoch, compression })))));
-      if (batches.some((encoded) => encoded.some((batch) => batch === undefined))) return originalEncode();
+      if (batches.some((encoded) => encoded.some((batch) => batch === undefined))) {
+        if (topicData.some(({ partitions }) => partitions.some(({ messages }) => encodedRecordsOf(messages[0])))) {
+          throw new Error('produce speed-up: a partition needs kafkajs\' own encoding, which cannot encode the encoded records of another');
+        }
+        return originalEncode();
+      }
       const topics = topicData.map(({ topic }, i) => new Encoder().writeString(topic).writeArray(batches[i] as KafkaEncoder[]));
       return new Encoder().writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeArray(topics);
     };

@@ -43,6 +43,20 @@ export function writeUVarIntAt(buf: Buffer, offset: number, value: number): numb
   return offset;
 }
 
+/** The bytes of a signed 32-bit varint as kafkajs' writeVarInt writes it (zigzag, then unsigned). */
+export function varIntSize(value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  let bytes = 1;
+  while ((v & 0xffffff80) !== 0) {
+    bytes++;
+    v >>>= 7;
+  }
+  return bytes;
+}
+
+/** Writes a signed 32-bit varint as kafkajs' writeVarInt does at `offset` (5 bytes of room); returns the offset after it. */
+export const writeVarIntAt = (buf: Buffer, offset: number, value: number): number => writeUVarIntAt(buf, offset, ((value << 1) ^ (value >> 31)) >>> 0);
+
 const installed = Symbol.for('ecommerce-pipeline.kafkajs-varint-speedup');
 
 const isInt32 = (value: unknown): value is number => typeof value === 'number' && (value | 0) === value;

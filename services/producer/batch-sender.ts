@@ -4,12 +4,13 @@
 // partition could let the second reuse numbers the broker already stored for the first, and the
 // broker would drop it as a duplicate. Big batches, not overlap, give the throughput.
 import { CompressionTypes, type Message } from 'kafkajs';
+import { RecordsWriter, recordFieldLength } from '../core/encoded-records';
 import { isTooLarge } from '../core/kafka-errors';
 import type { BatchDelivery } from './batch-delivery';
 import type { Compression } from './config';
 import type { RejectReason } from './presets';
 import type { ProducerMetrics } from './producer-metrics';
-import { partitionForKey } from './key-partition';
+import { partitionForKey, partitionForKeyBytes } from './key-partition';
 import { VerifiedSender, type PartitionCounter } from './verified-send';
 
 export interface BatchSenderOptions {
@@ -19,6 +20,12 @@ export interface BatchSenderOptions {
   batchBytes: number;
   compression: Compression;
   partitionCount: PartitionCounter;
+  /**
+   * The raw topic's partition count. Given, events are encoded into their partition's records as
+   * they are added (services/core/encoded-records.ts) instead of kept as messages until the batch is
+   * sent; their partitions are chosen then, as kafkajs would (a key's murmur2; round robin without one).
+   */
+  rawPartitions?: number;
   /** Told when partitions of a batch went unacknowledged and are sent again. */
   onResend?: (what: string) => void;
   metrics?: ProducerMetrics;
@@ -26,7 +33,11 @@ export interface BatchSenderOptions {
 }
 
 interface Batch {
+  /** Events kept as messages (without rawPartitions, or with headers or a timestamp). */
   events: Message[];
+  /** Events encoded, by partition. */
+  records: Map<number, RecordsWriter>;
+  eventCount: number;
   deadLetters: Message[];
   reasons: RejectReason[];
   bytes: number;
@@ -73,6 +84,7 @@ export class BatchSender {
   /** Where the last batch ended, so an empty final batch keeps the position. */
   private lastEnd = { lastLine: 0, lastByte: 0 };
   private readonly partitions = new Map<string, Promise<number>>();
+  private roundRobin = 0;
 
   constructor(private readonly transport: BatchDelivery, private readonly options: BatchSenderOptions) {
     this.sender = new VerifiedSender(options.partitionCount, options.onResend);
@@ -96,7 +108,7 @@ export class BatchSender {
   }
 
   pendingCount(): number {
-    return this.batch.events.length + this.batch.deadLetters.length;
+    return this.batch.eventCount + this.batch.deadLetters.length;
   }
 
   /** Queues an event; returns a promise only when the caller must wait (a batch went out): one await less per row. */
@@ -131,7 +143,7 @@ export class BatchSender {
     if (this.failure) throw this.failure;
     const batch = this.batch;
     this.batch = this.emptyBatch();
-    if (batch.events.length + batch.deadLetters.length === 0 && !complete) return;
+    if (batch.eventCount + batch.deadLetters.length === 0 && !complete) return;
     if (batch.lastLine === 0) Object.assign(batch, this.lastEnd);
     this.lastEnd = { lastLine: batch.lastLine, lastByte: batch.lastByte };
     this.inFlight = this.send(batch, complete);
@@ -145,52 +157,74 @@ export class BatchSender {
 
   /** Adds a message, sending the pending batch first if the message would take it over batchBytes. */
   private enqueue(message: Message, at: RowPlace, reason: RejectReason | undefined): Promise<void> | undefined {
-    const bytes = size(message);
-    if (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes) return this.enqueueAfterDispatch(message, bytes, at, reason);
-    this.queue(message, bytes, at, reason);
+    const partitions = this.options.rawPartitions;
+    if (reason || !partitions || message.headers || message.timestamp !== undefined) {
+      const bytes = size(message);
+      if (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes) return this.enqueueAfterDispatch(message, bytes, at, reason, -1, 0, 0);
+      this.queue(message, bytes, at, reason, -1, 0, 0);
+    } else {
+      const key = message.key ?? null;
+      const keyLength = recordFieldLength(key);
+      const valueLength = recordFieldLength(message.value);
+      const bytes = recordOverhead + Math.max(keyLength, 0) + Math.max(valueLength, 0);
+      const partition = message.partition ?? (typeof key === 'string' ? partitionForKey(key, partitions) : key ? partitionForKeyBytes(key, partitions) : this.roundRobin++ % partitions);
+      if (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes) return this.enqueueAfterDispatch(message, bytes, at, reason, partition, keyLength, valueLength);
+      this.queue(message, bytes, at, reason, partition, keyLength, valueLength);
+    }
     return this.pendingCount() >= this.options.batchMessages ? this.dispatch() : undefined;
   }
 
-  private async enqueueAfterDispatch(message: Message, bytes: number, at: RowPlace, reason: RejectReason | undefined): Promise<void> {
+  private async enqueueAfterDispatch(message: Message, bytes: number, at: RowPlace, reason: RejectReason | undefined, partition: number, keyLength: number, valueLength: number): Promise<void> {
     const failure = await this.dispatch().then(() => undefined, (error: unknown) => error as Error);
     // Queued even after a failure, so flush() counts it among the failed rows.
-    this.queue(message, bytes, at, reason);
+    this.queue(message, bytes, at, reason, partition, keyLength, valueLength);
     if (failure) throw failure;
     if (this.pendingCount() >= this.options.batchMessages) await this.dispatch();
   }
 
-  private queue(message: Message, bytes: number, at: RowPlace, reason: RejectReason | undefined): void {
-    if (this.pendingCount() === 0) this.batch.openedAt = this.now();
-    this.batch.bytes += bytes;
-    this.batch.lastLine = at.line;
-    this.batch.lastByte = at.endByte;
+  /** Adds a row to the batch: a partition ≥ 0 encodes the event into that partition's records. */
+  private queue(message: Message, bytes: number, at: RowPlace, reason: RejectReason | undefined, partition: number, keyLength: number, valueLength: number): void {
+    const batch = this.batch;
+    if (this.pendingCount() === 0) batch.openedAt = this.now();
+    batch.bytes += bytes;
+    batch.lastLine = at.line;
+    batch.lastByte = at.endByte;
     if (reason) {
-      this.batch.deadLetters.push(message);
-      this.batch.reasons.push(reason);
-    } else {
-      this.batch.events.push(message);
+      batch.deadLetters.push(message);
+      batch.reasons.push(reason);
+      return;
     }
+    batch.eventCount++;
+    if (partition < 0) {
+      batch.events.push(message);
+      return;
+    }
+    let records = batch.records.get(partition);
+    if (!records) batch.records.set(partition, (records = new RecordsWriter(this.options.batchBytes / this.options.rawPartitions! + 16 * 1024)));
+    records.add(message.key ?? null, keyLength, message.value, valueLength);
   }
 
   private async send(batch: Batch, complete: boolean): Promise<void> {
     const { metrics } = this.options;
+    // Encoded records first: a partition's stand-ins must lead its messages (encoded-records.ts).
+    const encoded = [...batch.records].sort(([a], [b]) => a - b).flatMap(([partition, records]) => records.messages(partition));
     const topicMessages = [
-      { topic: this.options.rawTopic, messages: batch.events },
+      { topic: this.options.rawTopic, messages: encoded.concat(batch.events) },
       { topic: this.options.deadLetterTopic, messages: batch.deadLetters },
     ].filter((t) => t.messages.length > 0);
-    const rows = batch.events.length + batch.deadLetters.length;
+    const rows = batch.eventCount + batch.deadLetters.length;
     metrics?.inflightBatches.inc();
     const stopTimer = metrics?.sendDuration.startTimer();
     try {
       for (const { topic, messages } of topicMessages) await this.assignKeyedPartitions(topic, messages);
       await this.transport.deliver(this.sender, topicMessages, this.compression, {
-        line: batch.lastLine, byteOffset: batch.lastByte, events: batch.events.length, deadLetters: batch.deadLetters.length, complete,
+        line: batch.lastLine, byteOffset: batch.lastByte, events: batch.eventCount, deadLetters: batch.deadLetters.length, complete,
       });
       stopTimer?.();
-      this.delivery.sent += batch.events.length;
+      this.delivery.sent += batch.eventCount;
       this.delivery.rejected += batch.deadLetters.length;
       this.delivery.deliveredThroughLine = batch.lastLine;
-      metrics?.rowsSent.inc(batch.events.length);
+      metrics?.rowsSent.inc(batch.eventCount);
       for (const reason of batch.reasons) {
         metrics?.rowsRejected.inc({ reason });
         this.delivery.rejectedByReason[reason] = (this.delivery.rejectedByReason[reason] ?? 0) + 1;
@@ -218,13 +252,16 @@ export class BatchSender {
   }
 
   private emptyBatch(): Batch {
-    return { events: [], deadLetters: [], reasons: [], bytes: 0, openedAt: 0, lastLine: 0, lastByte: 0 };
+    return { events: [], records: new Map(), eventCount: 0, deadLetters: [], reasons: [], bytes: 0, openedAt: 0, lastLine: 0, lastByte: 0 };
   }
 }
 
+/** What a batch counts for a record besides its key, value and headers. */
+const recordOverhead = 70;
+
 /** Bytes as the broker counts them (UTF-8), not characters: a row of multi-byte text is up to three times its length. */
 function size(message: Message): number {
-  let bytes = 70 + utf8Length(message.key) + utf8Length(message.value);
+  let bytes = recordOverhead + utf8Length(message.key) + utf8Length(message.value);
   if (message.headers) for (const name in message.headers) bytes += name.length + headerLength(message.headers[name]);
   return bytes;
 }

@@ -7,7 +7,30 @@ const m = 0x5bd1e995;
 
 /** Java's murmur2 of `key`'s UTF-8 bytes, as a signed 32-bit integer. */
 export function murmur2(key: string): number {
-  return isAscii(key) ? hash(key.length, (i) => key.charCodeAt(i)) : murmur2Bytes(Buffer.from(key));
+  // An ASCII key's characters are its bytes: hashed as read, in one pass; anything else as UTF-8.
+  const length = key.length;
+  let h = (seed ^ length) | 0;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    const c0 = key.charCodeAt(i);
+    const c1 = key.charCodeAt(i + 1);
+    const c2 = key.charCodeAt(i + 2);
+    const c3 = key.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) > 0x7f) return murmur2Bytes(Buffer.from(key));
+    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const tail = length & 3;
+  if (tail > 0) {
+    for (let i = whole; i < length; i++) if (key.charCodeAt(i) > 0x7f) return murmur2Bytes(Buffer.from(key));
+    if (tail === 3) h ^= key.charCodeAt(whole + 2) << 16;
+    if (tail >= 2) h ^= key.charCodeAt(whole + 1) << 8;
+    h = Math.imul(h ^ key.charCodeAt(whole), m);
+  }
+  return finish(h);
 }
 
 export function murmur2Bytes(data: Uint8Array): number {
@@ -15,14 +38,15 @@ export function murmur2Bytes(data: Uint8Array): number {
 }
 
 /** The partition kafkajs's DefaultPartitioner gives a message with this key. */
+export function partitionForKeyBytes(key: Uint8Array, partitions: number): number {
+  return (murmur2Bytes(key) & 0x7fffffff) % partitions;
+}
+
+/** The partition kafkajs's DefaultPartitioner gives a message with this key. */
 export function partitionForKey(key: string, partitions: number): number {
   return (murmur2(key) & 0x7fffffff) % partitions;
 }
 
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
 
 function hash(length: number, byte: (i: number) => number): number {
   let h = (seed ^ length) | 0;
@@ -40,6 +64,10 @@ function hash(length: number, byte: (i: number) => number): number {
     if (tail >= 2) h ^= byte(whole + 1) << 8;
     h = Math.imul(h ^ byte(whole), m);
   }
+  return finish(h);
+}
+
+function finish(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, m);
   h ^= h >>> 15;

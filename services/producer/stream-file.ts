@@ -79,9 +79,11 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   const source = await openCsv(settings.file);
   const preset = compilePreset(source.header, settings);
   logger.info({ file: settings.file, preset: preset.name, gzip: source.gzip, bytes: source.totalBytes, pace: settings.pace, key: settings.key }, 'streaming');
+  // Unknown (the metadata failed), events are kept as messages and the first send reports the failure.
+  const rawPartitions = await options.partitionCount(settings.topics.raw).catch(() => undefined);
   const sender = new BatchSender(options.delivery ?? new PlainDelivery(options.producer), {
     rawTopic: settings.topics.raw, deadLetterTopic: settings.topics.deadLetter, batchMessages: settings.batchMessages,
-    batchBytes: settings.batchBytes, compression: settings.compression, partitionCount: options.partitionCount,
+    batchBytes: settings.batchBytes, compression: settings.compression, partitionCount: options.partitionCount, ...(rawPartitions ? { rawPartitions } : {}),
     onResend: (what) => logger.warn({ unacknowledged: what }, 'kafkajs left partitions of a batch unacknowledged; sending them again'),
     ...(metrics ? { metrics } : {}),
   });

@@ -58,18 +58,28 @@ function describe(pending: TopicMessages[]): string {
   return pending.map(({ topic, messages }) => `${topic} partition(s) ${[...new Set(messages.map((m) => m.partition))].join(',')}`).join('; ');
 }
 
-/** Partition counts from the cluster's metadata, through a short-lived admin client. */
+/** Partition counts from the cluster's metadata, through a short-lived admin client; a topic's count is asked once (a failure is asked again). */
 export function partitionCounterFor(kafka: Kafka): PartitionCounter {
-  return async (topic) => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const count = topics.find((t) => t.name === topic)?.partitions.length ?? 0;
-      if (count === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
-      return count;
-    } finally {
-      await admin.disconnect();
+  const counts = new Map<string, Promise<number>>();
+  return (topic) => {
+    let count = counts.get(topic);
+    if (!count) {
+      counts.set(topic, (count = countPartitions(kafka, topic)));
+      count.catch(() => counts.delete(topic));
     }
+    return count;
   };
+}
+
+async function countPartitions(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const count = topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+    if (count === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
+    return count;
+  } finally {
+    await admin.disconnect();
+  }
 }

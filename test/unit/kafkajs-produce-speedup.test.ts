@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { CompressionTypes, type Message } from 'kafkajs';
+import { encodedRecordsOf, RecordsWriter, recordFieldLength } from '../../services/core/encoded-records';
 import { encodeRecords, fastProduceRequest, kafkajsModules, type ProduceRequestArgs, type ProduceRequestV3 } from '../../services/core/kafkajs-produce-speedup';
+import { decodeRecords, expandStandIns } from '../support/kafka-records';
 
 const load = createRequire(require.resolve('kafkajs'));
 const original = load('./src/protocol/requests/produce/v3/request') as ProduceRequestV3;
@@ -108,6 +110,52 @@ describe('kafkajs produce speed-up', () => {
     for (const odd of [{ key: 5, value: 'v' }, { key: 'k', value: { a: 1 } }, { key: 'k', value: 'v', headers: { h: null } }, { key: 'k', value: 'v', headers: null }]) {
       assert.equal(encodeRecords([odd as unknown as Message], [0]), undefined, JSON.stringify(odd));
     }
+  });
+
+  describe('records encoded as they are made (RecordsWriter)', () => {
+    /** A writer holding these messages' keys and values, and its stand-ins for partition 2. */
+    const written = (messages: Message[]): Message[] => {
+      const writer = new RecordsWriter(64);
+      for (const { key, value } of messages) writer.add(key ?? null, recordFieldLength(key ?? null), value, recordFieldLength(value));
+      return writer.messages(2);
+    };
+    const plain = (seed: number): Message[] => randomMessages(seed).map(({ key, value }) => ({ key: key ?? null, value }));
+
+    it("stands in for messages: kafkajs' bytes for the same messages, with the messages after them too (end-of-input markers)", async () => {
+      for (let seed = 1; seed <= 40; seed++) {
+        const messages = plain(seed);
+        const after = seed % 3 === 0 ? randomMessages(seed + 100).slice(0, 3) : [];
+        for (const compression of [CompressionTypes.None, CompressionTypes.GZIP]) {
+          const [expected] = await both(request([...messages, ...after], { compression, transactionalId: 't' }));
+          const [, actual] = await both(request([...written(messages), ...after], { compression, transactionalId: 't' }));
+          assert.ok(actual.equals(expected), `seed ${seed}, compression ${compression}: ${actual.length} bytes against ${expected.length}`);
+        }
+        const stood = written(messages);
+        assert.equal(stood.length, messages.length, 'one stand-in per record: kafkajs counts sequence numbers by messages');
+        const utf8 = (v: Buffer | string | null | undefined): string | null => (v === null || v === undefined ? null : Buffer.from(v).toString());
+        assert.deepEqual(expandStandIns(stood).map((m) => [m.key, m.value, m.partition]), messages.map((m) => [utf8(m.key), utf8(m.value), 2]));
+      }
+    });
+
+    it('refuses, rather than send them as empty records, stand-ins out of place, with timestamps, or beside a partition kafkajs must encode', async () => {
+      const stood = written(plain(5));
+      assert.ok(stood.length > 2);
+      assert.throws(() => encodeRecords([{ key: 'k', value: 'v' }, ...stood], stood.map(() => 0).concat(0)), /stand-in out of place/);
+      assert.throws(() => encodeRecords([stood[0]!, ...stood], stood.map(() => 0).concat(0)), /stand-ins out of place/);
+      assert.throws(() => encodeRecords(stood, stood.map((_, i) => i)), /given timestamps/);
+      assert.throws(() => encodeRecords([...stood, { key: 5, value: 'v' } as unknown as Message], stood.map(() => 0).concat(0)), /needs kafkajs' own encoding/);
+      const args: ProduceRequestArgs = { acks: -1, timeout: 1000, topicData: [{ topic: 'a', partitions: [{ partition: 2, messages: stood }, { partition: 3, messages: [{ key: 5, value: 'v' } as unknown as Message] }] }] };
+      await assert.rejects(fast(args).encode(), /cannot encode the encoded records of another/);
+    });
+
+    it('grows its buffer for records of any size, and writes what it was given', () => {
+      const writer = new RecordsWriter(16);
+      const big = 'é'.repeat(100_000);
+      for (const value of ['a', big, null, 'b']) writer.add('k', 1, value, recordFieldLength(value));
+      const records = decodeRecords(encodedRecordsOf(writer.messages(0)[0])!.bytes);
+      assert.deepEqual(records.map((r) => [r.offsetDelta, r.timestampDelta, r.key, r.value?.length ?? null]), [[0, 0, 'k', 1], [1, 0, 'k', 100_000], [2, 0, 'k', null], [3, 0, 'k', 1]]);
+      assert.equal(records[1]!.value, big);
+    });
   });
 
   it("fails where kafkajs' own code fails", async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { murmur2, partitionForKey } from '../../services/producer/key-partition';
+import { murmur2, partitionForKey, partitionForKeyBytes } from '../../services/producer/key-partition';
 
 const metadata = (count: number): PartitionMetadata[] => Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
 
@@ -17,7 +17,11 @@ describe('partitionForKey', () => {
     for (let n = 0; n < 3000; n++) keys.push(Array.from({ length: Math.floor(random() * 40) }, () => (random() < 0.7 ? String.fromCharCode(32 + Math.floor(random() * 95)) : alphabet[Math.floor(random() * alphabet.length)]!)).join(''));
     for (const partitions of [1, 3, 12, 100]) {
       const partitionMetadata = metadata(partitions);
-      for (const key of keys) assert.equal(partitionForKey(key, partitions), kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } }), `key ${JSON.stringify(key)}, ${partitions} partitions`);
+      for (const key of keys) {
+        const expected = kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } });
+        assert.equal(partitionForKey(key, partitions), expected, `key ${JSON.stringify(key)}, ${partitions} partitions`);
+        assert.equal(partitionForKeyBytes(Buffer.from(key), partitions), expected, `key ${JSON.stringify(key)} as bytes, ${partitions} partitions`);
+      }
     }
   });
 

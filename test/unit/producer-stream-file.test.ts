@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
-import type { Message, Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
+import { Partitioners, type Message, type Producer, type ProducerBatch, type RecordMetadata } from 'kafkajs';
 import pino from 'pino';
 import { readProducerConfig, type ProducerSettings } from '../../services/producer/config';
 import { CsvUnreadableError, isGzipFile, maxRecordBytes, openCsv } from '../../services/producer/csv-source';
@@ -17,6 +17,7 @@ import { Pacer, type Clock } from '../../services/producer/pacer';
 import { formatBar, formatDuration, startProgress } from '../../services/producer/progress';
 import { exitCodes } from '../../services/producer/exit-codes';
 import { formatReport, streamFile } from '../../services/producer/stream-file';
+import { expandStandIns } from '../support/kafka-records';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'producer-stream-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,9 +38,10 @@ class FakeProducer {
   onSend: (() => void) | undefined;
   /** Refuses a batch holding a record larger than this (the broker's max.message.bytes with compression none). */
   maxMessageBytes: number | undefined;
-  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+  async sendBatch(sent: ProducerBatch): Promise<RecordMetadata[]> {
     this.onSend?.();
-    const tooLarge = (batch.topicMessages ?? []).flatMap((t) => t.messages).find((m) => messageBytes(m) > (this.maxMessageBytes ?? Infinity));
+    const batch = { ...sent, topicMessages: (sent.topicMessages ?? []).map((t) => ({ ...t, messages: expandStandIns(t.messages) })) };
+    const tooLarge = batch.topicMessages.flatMap((t) => t.messages).find((m) => messageBytes(m) > (this.maxMessageBytes ?? Infinity));
     if (tooLarge) throw new Error(`MESSAGE_TOO_LARGE: a record of ${messageBytes(tooLarge)} bytes`);
     if (this.failOnBatch === this.batches.length) {
       this.failOnBatch = undefined;
@@ -238,6 +240,27 @@ describe('streamFile', () => {
     assert.ok(sizes.every((bytes) => bytes <= 20_000), `batch sizes ${sizes.join(',')}`);
     assert.ok(sizes.length >= Math.ceil(sizes.reduce((a, b) => a + b, 0) / 20_000) && sizes.length > 10);
     assert.equal(byBytes.messages('ecommerce_topic').length, 1000);
+  });
+
+  it("encodes each event into the partition kafkajs' partitioner gives its key, in file order; without keys, round robin", async () => {
+    const file = path.join(dir, 'partitions.csv');
+    await writeGeneratedCsv(file, { rows: 2000, seed: 4 });
+    const kafkajs = Partitioners.DefaultPartitioner();
+    const partitionMetadata = Array.from({ length: 3 }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
+    const keyed = new FakeProducer();
+    await streamFile({ settings: settings(file, { PRODUCER_BATCH_MESSAGES: '700' }), producer: keyed.asProducer(), partitionCount, logger });
+    const events = keyed.messages('ecommerce_topic');
+    assert.equal(events.length, 2000);
+    for (const m of events) assert.equal(m.partition, kafkajs({ topic: 'ecommerce_topic', partitionMetadata, message: { key: m.key!, value: null } }), String(m.key));
+    const line = (m: Message): number => Number((JSON.parse(String(m.value)) as { eventId: string }).eventId.split(':')[1]);
+    for (const partition of [0, 1, 2]) {
+      const lines = events.filter((m) => m.partition === partition).map(line);
+      assert.deepEqual(lines, [...lines].sort((a, b) => a - b), `partition ${partition} in file order`);
+    }
+    const keyless = new FakeProducer();
+    await streamFile({ settings: settings(file, { PRODUCER_KEY: 'none' }), producer: keyless.asProducer(), partitionCount, logger });
+    const counts = [0, 1, 2].map((p) => keyless.messages('ecommerce_topic').filter((m) => m.partition === p && m.key === null).length);
+    assert.ok(counts.every((c) => Math.abs(c - 2000 / 3) <= 1), `round robin: ${counts.join(', ')}`);
   });
 
   it('on a stop signal delivers every row it read and reports where it stopped', async () => {
