@@ -99,6 +99,12 @@ const kafkajsModule = createRequire(require.resolve('kafkajs'));
 const { KafkaJSMetadataNotLoaded } = kafkajsModule('./src/errors') as { KafkaJSMetadataNotLoaded: new (message: string) => Error };
 const { staleMetadata } = kafkajsModule('./src/protocol/error') as { staleMetadata: (error: unknown) => boolean };
 
+/** A message's own partition: kafkajs' partitioners take it first too, but only after work per message. */
+function ownPartition(message: unknown): number | undefined {
+  const partition = (message as { partition?: unknown }).partition;
+  return typeof partition === 'number' ? partition : undefined;
+}
+
 /** sendMessages with its books kept per partition (see above). */
 export const sendByPartition: SendMessagesFactory = ({ logger, cluster, partitioner, eosManager, retrier }) => async ({ acks, timeout, compression, topicMessages }) => {
   const topics = topicMessages.map(({ topic }) => topic);
@@ -113,7 +119,7 @@ export const sendByPartition: SendMessagesFactory = ({ logger, cluster, partitio
       if (partitionMetadata.length === 0) throw new KafkaJSMetadataNotLoaded('Producing to topic without metadata');
       const perPartition = result.get(topic) ?? new Map<number, unknown[]>();
       for (const message of messages) {
-        const partition = partitioner({ topic, partitionMetadata, message });
+        const partition = ownPartition(message) ?? partitioner({ topic, partitionMetadata, message });
         const list = perPartition.get(partition);
         if (list) list.push(message);
         else perPartition.set(partition, [message]);

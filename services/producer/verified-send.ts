@@ -32,9 +32,16 @@ export class VerifiedSender {
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > maxResends) throw new Error(`Kafka never acknowledged ${describe(pending)} after ${maxResends} resends`);
       if (attempt > 0) this.onResend(describe(pending));
-      const acknowledged = new Set((await target.sendBatch({ ...options, topicMessages: pending })).map((r) => `${r.topicName}:${r.partition}`));
+      const acknowledged = new Map<string, Set<number>>();
+      for (const { topicName, partition } of await target.sendBatch({ ...options, topicMessages: pending })) {
+        const partitions = acknowledged.get(topicName) ?? new Set<number>();
+        acknowledged.set(topicName, partitions.add(partition));
+      }
       pending = pending
-        .map(({ topic, messages }) => ({ topic, messages: messages.filter((m) => !acknowledged.has(`${topic}:${m.partition}`)) }))
+        .map(({ topic, messages }) => {
+          const done = acknowledged.get(topic);
+          return { topic, messages: done ? messages.filter((m) => !done.has(m.partition!)) : messages };
+        })
         .filter((t) => t.messages.length > 0);
     }
   }
