@@ -5,6 +5,7 @@
 // they include everything any earlier owner committed.
 import { Partitioners, type Admin, type Kafka, type Message, type PartitionMetadata, type Producer, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
+import { unacknowledged } from '../core/acknowledged';
 import { isTooLarge } from '../core/kafka-errors';
 import type { ConsumerMetrics } from './consumer-metrics';
 
@@ -119,10 +120,7 @@ async function sendVerified(ctx: TaskContext, task: PartitionTask, transaction: 
     const sent = await transaction.sendBatch({ topicMessages: pending, acks: -1 }).catch((error: unknown) => {
       throw explainTooLarge(error, pending) ?? error;
     });
-    const acknowledged = new Set(sent.map((r) => `${r.topicName}:${r.partition}`));
-    pending = pending
-      .map(({ topic, messages }) => ({ topic, messages: messages.filter((m) => !acknowledged.has(`${topic}:${m.partition}`)) }))
-      .filter((t) => t.messages.length > 0);
+    pending = unacknowledged(pending, sent);
   }
 }
 

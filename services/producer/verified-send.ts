@@ -7,6 +7,7 @@
 // sequence numbers back, so if the first attempt was written after all, the broker recognises the
 // retry as a duplicate.
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type ProducerBatch, type TopicMessages } from 'kafkajs';
+import { unacknowledged } from '../core/acknowledged';
 
 /** Partition count of a topic (metadata; the producer's Describe ACL allows it). */
 export type PartitionCounter = (topic: string) => Promise<number>;
@@ -32,17 +33,7 @@ export class VerifiedSender {
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > maxResends) throw new Error(`Kafka never acknowledged ${describe(pending)} after ${maxResends} resends`);
       if (attempt > 0) this.onResend(describe(pending));
-      const acknowledged = new Map<string, Set<number>>();
-      for (const { topicName, partition } of await target.sendBatch({ ...options, topicMessages: pending })) {
-        const partitions = acknowledged.get(topicName) ?? new Set<number>();
-        acknowledged.set(topicName, partitions.add(partition));
-      }
-      pending = pending
-        .map(({ topic, messages }) => {
-          const done = acknowledged.get(topic);
-          return { topic, messages: done ? messages.filter((m) => !done.has(m.partition!)) : messages };
-        })
-        .filter((t) => t.messages.length > 0);
+      pending = unacknowledged(pending, await target.sendBatch({ ...options, topicMessages: pending }));
     }
   }
 
