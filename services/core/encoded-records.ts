@@ -92,7 +92,8 @@ export class RecordsWriter {
   }
 }
 
-function writeField(buf: Buffer, at: number, value: string | Buffer | null, length: number): number {
+/** Writes a record's key or value (`length`: its recordFieldLength) with its length before it; returns the offset after it. */
+export function writeField(buf: Buffer, at: number, value: string | Buffer | null, length: number): number {
   at = writeVarIntAt(buf, at, length);
   if (value === null) return at;
   if (typeof value === 'string') buf.write(value, at, length, 'utf8');

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { IHeaders, Message } from 'kafkajs';
-import { encodedRecordsOf, isFiller, isStandIn } from './encoded-records';
+import { encodedRecordsOf, isFiller, isStandIn, recordFieldLength, writeField } from './encoded-records';
 import { varIntSize, writeVarIntAt, type EncoderClass, type EncoderLike } from './kafkajs-varint-speedup';
 
 interface KafkaEncoder extends EncoderLike {
@@ -94,15 +94,6 @@ function bytesOf(value: unknown): string | Buffer | null | undefined {
   return typeof value === 'string' || Buffer.isBuffer(value) ? value : undefined;
 }
 
-const byteLength = (value: string | Buffer | null): number => (value === null ? -1 : typeof value === 'string' ? Buffer.byteLength(value) : value.length);
-
-function write(buf: Buffer, offset: number, value: string | Buffer | null, length: number): number {
-  offset = writeVarIntAt(buf, offset, length);
-  if (value === null) return offset;
-  if (typeof value === 'string') buf.write(value, offset, length, 'utf8');
-  else value.copy(buf, offset);
-  return offset + length;
-}
 
 /** A message's headers as kafkajs flattens them (arrays give one header per element), or undefined when one cannot take the fast path. */
 function flatHeaders(headers: IHeaders | undefined): [string, string | Buffer][] | undefined {
@@ -155,12 +146,12 @@ function encodeMessages(messages: Message[], timestampDeltas: number[], base: nu
     const key = bytesOf(message.key);
     const value = bytesOf(message.value);
     if (key === undefined || value === undefined) return undefined;
-    const keyLength = byteLength(key);
-    const valueLength = byteLength(value);
+    const keyLength = recordFieldLength(key);
+    const valueLength = recordFieldLength(value);
     let body = 1 + varIntSize(delta) + varIntSize(base + i) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + varIntSize(flat.length);
     for (const [hk, hv] of flat) {
       const kl = Buffer.byteLength(hk);
-      const vl = byteLength(hv);
+      const vl = recordFieldLength(hv);
       body += varIntSize(kl) + kl + varIntSize(vl) + vl;
     }
     keys[i] = key;
@@ -178,13 +169,13 @@ function encodeMessages(messages: Message[], timestampDeltas: number[], base: nu
     buf[offset++] = 0; // attributes
     offset = writeVarIntAt(buf, offset, timestampDeltas[i]!);
     offset = writeVarIntAt(buf, offset, base + i);
-    offset = write(buf, offset, keys[i]!, lengths[i * 3]!);
-    offset = write(buf, offset, values[i]!, lengths[i * 3 + 1]!);
+    offset = writeField(buf, offset, keys[i]!, lengths[i * 3]!);
+    offset = writeField(buf, offset, values[i]!, lengths[i * 3 + 1]!);
     const flat = headers[i]!;
     offset = writeVarIntAt(buf, offset, flat.length);
     for (const [hk, hv] of flat) {
-      offset = write(buf, offset, hk, Buffer.byteLength(hk));
-      offset = write(buf, offset, hv, byteLength(hv));
+      offset = writeField(buf, offset, hk, Buffer.byteLength(hk));
+      offset = writeField(buf, offset, hv, recordFieldLength(hv));
     }
   }
   if (offset !== total) throw new Error(`produce speed-up: encoded ${offset} bytes of records, expected ${total}`);

@@ -17,24 +17,19 @@ export function murmur2(key: string): number {
     const c2 = key.charCodeAt(i + 2);
     const c3 = key.charCodeAt(i + 3);
     if ((c0 | c1 | c2 | c3) > 0x7f) return murmur2Bytes(Buffer.from(key));
-    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-    k = Math.imul(k, m);
-    k ^= k >>> 24;
-    k = Math.imul(k, m);
-    h = Math.imul(h, m) ^ k;
+    h = mixWord(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
-  const tail = length & 3;
-  if (tail > 0) {
-    for (let i = whole; i < length; i++) if (key.charCodeAt(i) > 0x7f) return murmur2Bytes(Buffer.from(key));
-    if (tail === 3) h ^= key.charCodeAt(whole + 2) << 16;
-    if (tail >= 2) h ^= key.charCodeAt(whole + 1) << 8;
-    h = Math.imul(h ^ key.charCodeAt(whole), m);
-  }
-  return finish(h);
+  for (let i = whole; i < length; i++) if (key.charCodeAt(i) > 0x7f) return murmur2Bytes(Buffer.from(key));
+  // charCodeAt past the end is NaN, which shifts and xors as 0.
+  return finish(mixTail(h, length & 3, key.charCodeAt(whole), key.charCodeAt(whole + 1), key.charCodeAt(whole + 2)));
 }
 
 export function murmur2Bytes(data: Uint8Array): number {
-  return hash(data.length, (i) => data[i]!);
+  const length = data.length;
+  let h = (seed ^ length) | 0;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) h = mixWord(h, data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+  return finish(mixTail(h, length & 3, data[whole] ?? 0, data[whole + 1] ?? 0, data[whole + 2] ?? 0));
 }
 
 /** The partition kafkajs's DefaultPartitioner gives a message with this key. */
@@ -47,24 +42,20 @@ export function partitionForKey(key: string, partitions: number): number {
   return (murmur2(key) & 0x7fffffff) % partitions;
 }
 
+/** One 4-byte word (little-endian) into the hash. */
+function mixWord(h: number, k: number): number {
+  k = Math.imul(k, m);
+  k ^= k >>> 24;
+  k = Math.imul(k, m);
+  return Math.imul(h, m) ^ k;
+}
 
-function hash(length: number, byte: (i: number) => number): number {
-  let h = (seed ^ length) | 0;
-  const whole = length & ~3;
-  for (let i = 0; i < whole; i += 4) {
-    let k = byte(i) | (byte(i + 1) << 8) | (byte(i + 2) << 16) | (byte(i + 3) << 24);
-    k = Math.imul(k, m);
-    k ^= k >>> 24;
-    k = Math.imul(k, m);
-    h = Math.imul(h, m) ^ k;
-  }
-  const tail = length & 3;
-  if (tail > 0) {
-    if (tail === 3) h ^= byte(whole + 2) << 16;
-    if (tail >= 2) h ^= byte(whole + 1) << 8;
-    h = Math.imul(h ^ byte(whole), m);
-  }
-  return finish(h);
+/** The last 1 to 3 bytes (`tail` of them) into the hash. */
+function mixTail(h: number, tail: number, b0: number, b1: number, b2: number): number {
+  if (tail === 0) return h;
+  if (tail === 3) h ^= b2 << 16;
+  if (tail >= 2) h ^= b1 << 8;
+  return Math.imul(h ^ b0, m);
 }
 
 function finish(h: number): number {
