@@ -2,15 +2,10 @@
 // partitions (see kafkajs-send-fix.ts), so both services check the partitions it acknowledged and
 // send the rest again. By partition number, not a string per message: a producer batch holds
 // 20,000 messages.
-import type { Message } from 'kafkajs';
-
-export interface TopicBatch {
-  topic: string;
-  messages: Message[];
-}
+import type { TopicMessages } from 'kafkajs';
 
 /** The messages of `pending` whose topic and partition are not among `acknowledged` (sendBatch's answers). */
-export function unacknowledged(pending: TopicBatch[], acknowledged: { topicName: string; partition: number }[]): TopicBatch[] {
+export function unacknowledged(pending: TopicMessages[], acknowledged: { topicName: string; partition: number }[]): TopicMessages[] {
   const done = new Map<string, Set<number>>();
   for (const { topicName, partition } of acknowledged) done.set(topicName, (done.get(topicName) ?? new Set<number>()).add(partition));
   return pending

@@ -54,10 +54,6 @@ export class RecordsWriter {
     this.buf = Buffer.allocUnsafe(Math.max(1024, initialBytes));
   }
 
-  get count(): number {
-    return this.records;
-  }
-
   /** Appends a record; the lengths are recordFieldLength() of the key and the value. */
   add(key: string | Buffer | null, keyLength: number, value: string | Buffer | null, valueLength: number): void {
     const offsetDelta = this.records;

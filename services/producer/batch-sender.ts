@@ -158,19 +158,22 @@ export class BatchSender {
   /** Adds a message, sending the pending batch first if the message would take it over batchBytes. */
   private enqueue(message: Message, at: RowPlace, reason: RejectReason | undefined): Promise<void> | undefined {
     const partitions = this.options.rawPartitions;
+    // Kept as a message: partition -1. Encoded: the partition it is encoded into, and its key's and value's lengths.
+    let bytes: number;
+    let partition = -1;
+    let keyLength = 0;
+    let valueLength = 0;
     if (reason || !partitions || message.headers || message.timestamp !== undefined) {
-      const bytes = size(message);
-      if (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes) return this.enqueueAfterDispatch(message, bytes, at, reason, -1, 0, 0);
-      this.queue(message, bytes, at, reason, -1, 0, 0);
+      bytes = size(message);
     } else {
       const key = message.key ?? null;
-      const keyLength = recordFieldLength(key);
-      const valueLength = recordFieldLength(message.value);
-      const bytes = recordOverhead + Math.max(keyLength, 0) + Math.max(valueLength, 0);
-      const partition = message.partition ?? (typeof key === 'string' ? partitionForKey(key, partitions) : key ? partitionForKeyBytes(key, partitions) : this.roundRobin++ % partitions);
-      if (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes) return this.enqueueAfterDispatch(message, bytes, at, reason, partition, keyLength, valueLength);
-      this.queue(message, bytes, at, reason, partition, keyLength, valueLength);
+      keyLength = recordFieldLength(key);
+      valueLength = recordFieldLength(message.value);
+      bytes = recordOverhead + Math.max(keyLength, 0) + Math.max(valueLength, 0);
+      partition = message.partition ?? (typeof key === 'string' ? partitionForKey(key, partitions) : key ? partitionForKeyBytes(key, partitions) : this.roundRobin++ % partitions);
     }
+    if (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes) return this.enqueueAfterDispatch(message, bytes, at, reason, partition, keyLength, valueLength);
+    this.queue(message, bytes, at, reason, partition, keyLength, valueLength);
     return this.pendingCount() >= this.options.batchMessages ? this.dispatch() : undefined;
   }
 

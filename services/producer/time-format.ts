@@ -108,15 +108,13 @@ function fixedWidthReader(format: string, offsetOf: (localAsUtc: number) => numb
   }
   for (let i = last; i < format.length; i++) literals.push({ at: i, code: format.charCodeAt(i) });
   const width = format.length;
-  // Midnight (UTC as if local) of each calendar date seen, NaN for a date that does not exist.
+  // dayStart of each calendar date seen.
   const days = new Map<number, number>();
-  const dayStart = (year: number, month: number, day: number): number => {
+  const cachedDayStart = (year: number, month: number, day: number): number => {
     const key = (year * 100 + month) * 100 + day;
     let start = days.get(key);
     if (start === undefined) {
-      start = Date.UTC(year, month - 1, day);
-      const check = new Date(start);
-      if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) start = NaN;
+      start = dayStart(year, month, day);
       if (days.size > 10_000) days.clear();
       days.set(key, start);
     }
@@ -135,11 +133,8 @@ function fixedWidthReader(format: string, offsetOf: (localAsUtc: number) => numb
       }
       p[group] = value;
     }
-    if (p.hour > 23 || p.minute > 59 || p.second > 59) return undefined;
-    const start = dayStart(p.year, p.month, p.day);
-    if (Number.isNaN(start)) return undefined;
-    const localAsUtc = start + p.hour * 3_600_000 + p.minute * 60_000 + p.second * 1000 + p.millisecond;
-    return localAsUtc - offsetOf(localAsUtc);
+    const localAsUtc = localTime(p, cachedDayStart(p.year, p.month, p.day));
+    return Number.isNaN(localAsUtc) ? undefined : localAsUtc - offsetOf(localAsUtc);
   };
 }
 
@@ -154,13 +149,22 @@ interface DateParts {
 }
 
 function toEpoch(p: DateParts, text: string, offsetOf: (localAsUtc: number) => number): number | string {
-  const localAsUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, p.millisecond);
-  const check = new Date(localAsUtc);
-  // Date.UTC rolls 2/30 over into March; a calendar date that does not exist is a bad time.
-  if (check.getUTCMonth() !== p.month - 1 || check.getUTCDate() !== p.day || p.hour > 23 || p.minute > 59 || p.second > 59) {
-    return `time ${JSON.stringify(text)} is not a valid calendar date and time`;
-  }
+  const localAsUtc = localTime(p, dayStart(p.year, p.month, p.day));
+  if (Number.isNaN(localAsUtc)) return `time ${JSON.stringify(text)} is not a valid calendar date and time`;
   return localAsUtc - offsetOf(localAsUtc);
+}
+
+/** Midnight of a calendar date (UTC as if local); NaN for a date that does not exist (Date.UTC would roll 2/30 over into March). */
+function dayStart(year: number, month: number, day: number): number {
+  const start = Date.UTC(year, month - 1, day);
+  const check = new Date(start);
+  return check.getUTCMonth() === month - 1 && check.getUTCDate() === day ? start : NaN;
+}
+
+/** The parts' wall-clock time (UTC as if local) from their date's dayStart; NaN when the date or the time of day does not exist. */
+function localTime(p: DateParts, start: number): number {
+  if (Number.isNaN(start) || p.hour > 23 || p.minute > 59 || p.second > 59) return NaN;
+  return start + p.hour * 3_600_000 + p.minute * 60_000 + p.second * 1000 + p.millisecond;
 }
 
 /** The zone's UTC offset (ms) at a local wall-clock time, via Intl, cached per hour. */
