@@ -47,7 +47,7 @@ export async function producerPerformance(options: {
     'compression.type': options.compression ?? 'none', 'linger.ms': '5',
   });
   const { stdout } = await run('java', [
-    ...kafkaToolJvmArgs('org.apache.kafka.tools.ProducerPerformance', 512),
+    ...kafkaToolJvmArgs('org.apache.kafka.tools.ProducerPerformance', { heapMb: 512, server: true }),
     '--topic', options.topic, '--num-records', String(options.records), '--throughput', '-1',
     '--payload-file', options.payloadFile, '--producer.config', config,
   ]);
@@ -66,7 +66,7 @@ export async function consumerPerformance(options: {
 }): Promise<Throughput> {
   const config = propertiesFile(`${options.workDir}/consumer-perf.properties`, { ...options.client, 'auto.offset.reset': 'earliest' });
   const { stdout } = await run('java', [
-    ...kafkaToolJvmArgs('org.apache.kafka.tools.ConsumerPerformance', 512),
+    ...kafkaToolJvmArgs('org.apache.kafka.tools.ConsumerPerformance', { heapMb: 512, server: true }),
     '--bootstrap-server', options.bootstrap, '--topic', options.topic, '--messages', String(options.records),
     '--consumer.config', config, '--group', `bench-consumer-perf-${Date.now()}`, '--timeout', '60000',
   ]);

@@ -9,6 +9,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { demultiplex, DockerEngine } from '../docker-engine/engine-client';
 import { compareRelease } from './kafka-release';
+import { kafkaToolEnvList } from '../render/kafka-tool-env';
 
 export { compareRelease, releaseVersionOf } from './kafka-release';
 
@@ -62,8 +63,8 @@ export async function execIn(engine: DockerEngine, container: string, cmd: strin
   return { exitCode: ExitCode ?? -1, output: `${stdout}${stderr}`.trim() };
 }
 
-/** A small heap: the tool runs beside the broker inside the broker's memory limit, like the healthcheck. */
-const toolEnv = ['KAFKA_HEAP_OPTS=-Xmx96m'];
+/** The tool runs beside the broker inside the broker's memory limit, like the healthcheck. */
+const toolEnv = kafkaToolEnvList();
 
 /** Raises the level to the release (a no-op at that level already) and returns the finalized level. */
 export async function raiseMetadataVersion(engine: DockerEngine, inputs: MetadataVersionInputs): Promise<string> {

@@ -3,6 +3,7 @@
 import type { KafkaSettings } from '../config/stack-config';
 import { brokerName } from '../pki/pki-params';
 import { runAsWithRootGroup, secretFileMode, type ContainerSpec } from './container-spec';
+import { kafkaToolEnvShell } from './kafka-tool-env';
 import { renderServerProperties, type ServerPropertiesInput } from './server-properties';
 
 /** apache/kafka runs as appuser (uid 1000), which owns the data folder; group 0 reads the uploaded key. */
@@ -120,10 +121,11 @@ export function renderKafkaContainer(input: KafkaNodeInput): ContainerSpec {
     user: runAsWithRootGroup(kafkaUid),
     restart: 'unless-stopped',
     healthcheck: {
-      // A real API round trip over mutual TLS, with a small heap: the broker's port being open is not enough.
+      // A real API round trip over mutual TLS (the broker's port being open is not enough), in a JVM
+      // set up for a short run (kafka-tool-env.ts).
       test: [
         'CMD-SHELL',
-        `KAFKA_HEAP_OPTS=-Xmx96m /opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server ${name}:${kafkaPorts.internal} --command-config ${kafkaPaths.healthcheckConfig} > /dev/null 2>&1`,
+        `${kafkaToolEnvShell()} /opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server ${name}:${kafkaPorts.internal} --command-config ${kafkaPaths.healthcheckConfig} > /dev/null 2>&1`,
       ],
       intervalSeconds: 15,
       timeoutSeconds: 20,

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bindVersion, bindVersionLabel, type ContainerSpec } from '../../infra/render/container-spec';
-import { containerCreateBody, startWaves, uploadRequest, uploadRequests } from '../../tools/docker/container-config';
+import { containerCreateBody, healthcheckCommand, startWaves, uploadRequest, uploadRequests } from '../../tools/docker/container-config';
 import { demultiplex } from '../../tools/docker/engine';
 import { splitUstarPath, tarArchive } from '../../tools/docker/tar';
 
@@ -174,5 +174,17 @@ describe('ContainerSpec to Docker Engine API', () => {
       return Buffer.concat([header, Buffer.from(text)]);
     };
     assert.deepEqual(demultiplex(Buffer.concat([frame(1, 'out1 '), frame(2, 'err'), frame(1, 'out2')])), { stdout: 'out1 out2', stderr: 'err' });
+  });
+});
+
+describe('healthcheckCommand: what Docker runs for a healthcheck test (the harness runs the same)', () => {
+  it('CMD runs its arguments as they are; CMD-SHELL runs its one line with /bin/sh -c', () => {
+    assert.deepEqual(healthcheckCommand(['CMD', 'node', '-e', 'x']), ['node', '-e', 'x']);
+    assert.deepEqual(healthcheckCommand(['CMD-SHELL', 'a && b > /dev/null']), ['/bin/sh', '-c', 'a && b > /dev/null']);
+  });
+  it('refuses what it cannot run, naming it', () => {
+    for (const test of [['NONE'], ['CMD'], ['CMD-SHELL', 'a', 'b'], []]) {
+      assert.throws(() => healthcheckCommand(test), (e: Error) => e.message.includes(JSON.stringify(test)));
+    }
   });
 });

@@ -87,6 +87,8 @@ describe('infra renderers', () => {
     assert.deepEqual(spec.volumes, [{ volumeName: 'p-kafka-3-data', containerPath: '/var/lib/kafka/data' }]);
     assert.equal(spec.env.KAFKA_HEAP_OPTS, '-Xms512m -Xmx512m');
     assert.ok(spec.healthcheck?.test.join(' ').includes('--bootstrap-server kafka-3:9092'));
+    // The probe's JVM is set up for a short run, not with the tools' server defaults (G1, both compilers).
+    assert.match(spec.healthcheck!.test[1]!, /^KAFKA_HEAP_OPTS='-Xmx96m' KAFKA_JVM_PERFORMANCE_OPTS='-XX:\+UseSerialGC -XX:TieredStopAtLevel=1[^']*' \/opt\/kafka\/bin\/kafka-broker-api-versions\.sh /);
   });
 
   it('service containers: producer once, consumers × replicas, every broker as bootstrap, no published ports', () => {

@@ -139,3 +139,11 @@ export function startWaves(specs: ContainerSpec[]): string[][] {
   }
   return waves;
 }
+
+/** A healthcheck's test as the command Docker runs for it: CMD runs its arguments, CMD-SHELL runs one line with /bin/sh -c. */
+export function healthcheckCommand(test: string[]): string[] {
+  const [kind, ...rest] = test;
+  if (kind === 'CMD' && rest.length > 0) return rest;
+  if (kind === 'CMD-SHELL' && rest.length === 1) return ['/bin/sh', '-c', rest[0]!];
+  throw new Error(`unsupported healthcheck test ${JSON.stringify(test)}: expected ["CMD", ...args] or ["CMD-SHELL", command]`);
+}

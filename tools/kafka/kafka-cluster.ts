@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { freePorts } from './free-port';
-import { kafkaClasspathArgs, log4jConfigPath } from './kafka-runtime';
+import { kafkaClasspathArgs, kafkaToolJvmArgs, log4jConfigPath } from './kafka-runtime';
 
 export interface NodePorts {
   /** KRaft controller listener. */
@@ -227,8 +227,7 @@ export class KafkaCluster {
 
   private async formatStorage(ctx: NodeContext): Promise<void> {
     const args = [
-      '-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfigPath}`, ...kafkaClasspathArgs(),
-      'kafka.tools.StorageTool', 'format', '-t', this.clusterId, '-c', path.join(ctx.dir, 'server.properties'),
+      ...kafkaToolJvmArgs('kafka.tools.StorageTool'), 'format', '-t', this.clusterId, '-c', path.join(ctx.dir, 'server.properties'),
       ...(this.options.formatArgs ?? []),
     ];
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {

@@ -10,6 +10,7 @@ import { topicProvider } from '../../../infra/kafka-admin/topic-provider';
 import { validateStackConfig, type RawStackConfig, type StackConfig } from '../../../infra/config/stack-config';
 import { runAsWithRootGroup, secretFileMode, type ContainerSpec } from '../../../infra/render/container-spec';
 import { externalPort, kafkaPorts, kafkaUid, renderKafkaContainer } from '../../../infra/render/kafka-container';
+import { kafkaToolEnv } from '../../../infra/render/kafka-tool-env';
 import { renderPrometheusContainer } from '../../../infra/render/monitoring-containers';
 import { renderConsumerContainers, renderProducerContainer, type ServiceContainerInput } from '../../../infra/render/service-containers';
 import { brokerName } from '../../../infra/pki/pki-params';
@@ -160,7 +161,7 @@ export class EngineStack {
       name: `${this.config.namePrefix}-cli-${principal}-${Math.random().toString(36).slice(2, 8)}`,
       image: this.config.kafka.image,
       entrypoint: ['sh', '-c', script],
-      env: { BOOTSTRAP: bootstrap, CLIENT_CONFIG: `${dir}/client.properties`, KAFKA_HEAP_OPTS: '-Xmx128m' },
+      env: { BOOTSTRAP: bootstrap, CLIENT_CONFIG: `${dir}/client.properties`, ...kafkaToolEnv, KAFKA_HEAP_OPTS: '-Xmx128m' },
       ports: [],
       uploads: [
         { path: `${dir}/client.properties`, mode: 0o644, content: [
