@@ -160,7 +160,7 @@ export interface BenchBroker {
 /** One broker with the stack's rendered properties, mutual TLS and ACLs; the admin's files written to `work`. */
 export async function startBenchBroker(work: string): Promise<BenchBroker> {
   say('starting the broker (rendered properties, mutual TLS, ACLs)');
-  const tls = await startTlsCluster({ nodes: 1 });
+  const tls = await startTlsCluster({ nodes: 1, jvm: 'server' });
   const files = { ca: path.join(work, 'ca.pem'), cert: path.join(work, 'admin.pem'), key: path.join(work, 'admin-key.pem'), keystore: path.join(work, 'admin-keystore.pem') };
   writeFileSync(files.ca, tls.pki.ca.certPem);
   writeFileSync(files.cert, tls.admin.certPem);

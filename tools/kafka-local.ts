@@ -26,7 +26,7 @@ function kafkaLocalStack(env: NodeJS.ProcessEnv = process.env): { stack: string;
 }
 
 async function secureCluster(config: StackConfig): Promise<{ cluster: KafkaCluster; report: string }> {
-  const tls = await startTlsCluster({ nodes: config.kafka.brokers, controllerTls: config.kafka.controllerTls });
+  const tls = await startTlsCluster({ nodes: config.kafka.brokers, controllerTls: config.kafka.controllerTls, jvm: 'server' });
   const { cluster, pki, admin } = tls;
   try {
     const bootstrapServers = cluster.bootstrap().join(',');
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   process.stdout.write(`Starting Apache Kafka ${kafkaVersion()} (KRaft, ${nodes} node${nodes === 1 ? '' : 's'}, ${tls ? `mutual TLS + ACLs, the ${stack} stack's topics` : 'plaintext, no ACLs'})…\n`);
   const { cluster, report } = tls
     ? await secureCluster(config)
-    : await KafkaCluster.start({ nodes }).then((c) => ({ cluster: c, report: `  bootstrap servers: ${c.bootstrap().join(',')}` }));
+    : await KafkaCluster.start({ nodes, jvm: 'server' }).then((c) => ({ cluster: c, report: `  bootstrap servers: ${c.bootstrap().join(',')}` }));
   process.stdout.write(`Kafka is ready.\n${report}\n  logs: ${cluster.dir}\nPress Ctrl-C to stop.\n`);
   let stopping = false;
   const stop = (): void => {

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
 
   try {
     say(`Starting the ${options.stack} stack's broker (${config.kafka.brokers} node${config.kafka.brokers === 1 ? '' : 's'}, mutual TLS, ACLs)…`);
-    tls = await startTlsCluster({ nodes: config.kafka.brokers, controllerTls: config.kafka.controllerTls });
+    tls = await startTlsCluster({ nodes: config.kafka.brokers, controllerTls: config.kafka.controllerTls, jvm: 'server' });
     const names = await provisionTopicsAndAcls(tls, config);
     const bundleDir = path.join(repoRoot, 'certs', 'local');
     rmSync(bundleDir, { recursive: true, force: true });

@@ -1,5 +1,7 @@
 // The harness runs a real KRaft broker: records produced through it come back byte for byte.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KafkaCluster } from '../../tools/kafka/kafka-cluster';
 import { consumeUntil } from '../support/consume';
@@ -44,4 +46,24 @@ describe('single-node KRaft broker from the harness', () => {
     for (const r of got) partitionsByKey.set(r.key!, (partitionsByKey.get(r.key!) ?? new Set()).add(r.partition));
     for (const [key, partitions] of partitionsByKey) assert.equal(partitions.size, 1, `key ${key} spread over ${[...partitions].join(',')}`);
   });
+
+  it('runs its broker JVM for a quick start (C1 alone) unless asked for the server JIT', () => {
+    const args = jvmArgsOf(path.join(cluster.context(1).dir, 'server.properties'));
+    assert.ok(args.includes('kafka.Kafka'), `the broker's command line: ${args.join(' ')}`);
+    assert.ok(args.includes('-XX:TieredStopAtLevel=1'), `the broker's command line: ${args.join(' ')}`);
+  });
 });
+
+/** The command line of the JVM started with the given server.properties (from /proc). */
+function jvmArgsOf(propertiesFile: string): string[] {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (args[0]?.endsWith('java') && args.includes(propertiesFile)) return args;
+  }
+  return [];
+}

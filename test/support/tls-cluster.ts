@@ -13,6 +13,8 @@ export interface TlsClusterOptions {
   pki?: TestPki;
   /** The harness's start budget (its default is 90 s). */
   startTimeoutMs?: number;
+  /** The brokers' JIT (KafkaClusterOptions.jvm): tests start quickly, long runs pass 'server'. */
+  jvm?: 'quick-start' | 'server';
 }
 
 export interface TlsCluster {
@@ -56,6 +58,7 @@ export async function startTlsCluster(options: TlsClusterOptions = {}): Promise<
     },
     client: { ssl: pki.kafkaJsSsl(admin) },
     ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
+    ...(options.jvm ? { jvm: options.jvm } : {}),
   });
   return { cluster, pki, admin };
 }

@@ -42,6 +42,12 @@ export interface KafkaClusterOptions {
   /** kafkajs settings (ssl, …) for the readiness check against the external listener. */
   client?: Omit<KafkaConfig, 'brokers'>;
   heapMb?: number;
+  /**
+   * 'quick-start' (the default, for tests) compiles with C1 alone: a three-node TLS quorum answers in
+   * about 7.7 s instead of 13.1 s on 2 cores, and the tests' small workloads ran no slower. 'server'
+   * keeps the JVM's defaults (both compilers), for long runs: the benchmarks and `npm run local`.
+   */
+  jvm?: 'quick-start' | 'server';
   startTimeoutMs?: number;
   /** Further `kafka-storage format` arguments (e.g. `--add-scram` for a SCRAM user that exists from the start). */
   formatArgs?: string[];
@@ -56,6 +62,7 @@ interface RunningNode {
 }
 
 const watchdogScript = path.join(__dirname, 'watchdog.sh');
+const jitOptions: Record<Required<KafkaClusterOptions>['jvm'], string[]> = { 'quick-start': ['-XX:TieredStopAtLevel=1'], server: [] };
 const liveClusters = new Set<KafkaCluster>();
 
 export function plaintextProperties(ctx: NodeContext): string {
@@ -107,6 +114,7 @@ export class KafkaCluster {
       nodes: nodeCount,
       properties: options.properties ?? plaintextProperties,
       heapMb: options.heapMb ?? 512,
+      jvm: options.jvm ?? 'quick-start',
       startTimeoutMs: options.startTimeoutMs ?? 90_000,
       ...(options.files ? { files: options.files } : {}),
       ...(options.client ? { client: options.client } : {}),
@@ -244,7 +252,7 @@ export class KafkaCluster {
     const logFile = path.join(ctx.dir, 'kafka.log');
     const pidFile = path.join(ctx.dir, 'kafka.pid');
     const javaArgs = [
-      `-Xmx${this.options.heapMb}m`, `-Xms${Math.min(this.options.heapMb, 256)}m`, '-XX:+UseG1GC',
+      `-Xmx${this.options.heapMb}m`, `-Xms${Math.min(this.options.heapMb, 256)}m`, '-XX:+UseG1GC', ...jitOptions[this.options.jvm],
       `-Dlog4j2.configurationFile=${log4jConfigPath}`, ...kafkaClasspathArgs(),
       'kafka.Kafka', path.join(ctx.dir, 'server.properties'),
     ];
