@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { c1OnlyJvmOption } from '../../infra/render/kafka-tool-env';
 import { freePorts } from './free-port';
 import { kafkaClasspathArgs, kafkaToolJvmArgs, log4jConfigPath } from './kafka-runtime';
 
@@ -62,7 +63,7 @@ interface RunningNode {
 }
 
 const watchdogScript = path.join(__dirname, 'watchdog.sh');
-const jitOptions: Record<Required<KafkaClusterOptions>['jvm'], string[]> = { 'quick-start': ['-XX:TieredStopAtLevel=1'], server: [] };
+const jitOptions: Record<Required<KafkaClusterOptions>['jvm'], string[]> = { 'quick-start': [c1OnlyJvmOption], server: [] };
 const liveClusters = new Set<KafkaCluster>();
 
 export function plaintextProperties(ctx: NodeContext): string {
