@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { consumerNodeFlags } from '../services/consumer/node-flags';
 import { repoRoot } from './kafka/kafka-runtime';
 
 export type ServiceEntry = 'producer' | 'consumer';
@@ -15,7 +16,7 @@ export interface ServiceOptions {
   name?: string;
   /** Command-line flags after the entry point (`--file`, `--rate`, …). */
   args?: string[];
-  /** Node's own flags, before the entry point (`--cpu-prof`, …). */
+  /** Node's own flags, before the entry point (`--cpu-prof`, …), after those the service always runs with (the consumer's consumerNodeFlags). */
   nodeArgs?: string[];
   /** The environment `env` is laid over; this process's by default. A container's is clean: pass `{ PATH }`. */
   baseEnv?: NodeJS.ProcessEnv;
@@ -52,7 +53,7 @@ export function startService(entry: ServiceEntry, env: Record<string, string>, l
   delete childEnv.NODE_TEST_CONTEXT; // a service, not part of a test run
   const pidFile = `${logFile}.pid`;
   const child = spawn('bash', [watchdogScript, String(process.pid), pidFile, logFile, pidFile, '--',
-    process.execPath, ...(options.nodeArgs ?? []), ...entryArgs(entry, options.compiledDir), ...(options.args ?? [])], { cwd: repoRoot, env: childEnv, stdio: 'ignore' });
+    process.execPath, ...(entry === 'consumer' ? consumerNodeFlags : []), ...(options.nodeArgs ?? []), ...entryArgs(entry, options.compiledDir), ...(options.args ?? [])], { cwd: repoRoot, env: childEnv, stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');

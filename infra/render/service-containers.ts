@@ -1,6 +1,7 @@
 // The producer and consumer containers: one image, the command picks the service. Environment
 // from the services' own producerEnv/consumerEnv (the env contract lives with the services), mutual
 // TLS material uploaded, root-owned, the key readable by the service (group 0) alone.
+import { consumerNodeFlags } from '../../services/consumer/node-flags';
 import { defaultMetricsPort } from '../../services/core/metrics';
 import { topicEnvVars, type TopicRole } from '../../services/core/topics';
 import { consumerEnv } from '../../services/consumer/config';
@@ -50,7 +51,7 @@ export const datasetDir = '/data';
 /** The Dockerfile compiles the services to JavaScript under /app (its WORKDIR). */
 export const serviceCommands = {
   producer: ['node', 'services/producer/main.js'],
-  consumer: ['node', 'services/consumer/main.js'],
+  consumer: ['node', ...consumerNodeFlags, 'services/consumer/main.js'],
   generate: ['node', 'services/producer/generate-cli.js'],
 } as const;
 

@@ -25,15 +25,33 @@ export interface EnrichedEvent {
 
 const UNKNOWN = 'unknown';
 
-export function topLevelCategory(categoryCode: string | null): string {
-  const top = categoryCode?.split('.')[0]?.trim().toLowerCase();
-  return top ? top : UNKNOWN;
+/** Categories and brands repeat across millions of events: each distinct text is normalised once (a bounded memo, cleared when full). */
+const memoLimit = 10_000;
+
+function memoised(normalise: (text: string) => string): (text: string | null | undefined) => string {
+  const memo = new Map<string, string>();
+  return (text) => {
+    if (text === null || text === undefined) return UNKNOWN;
+    let value = memo.get(text);
+    if (value === undefined) {
+      value = normalise(text);
+      if (memo.size >= memoLimit) memo.clear();
+      memo.set(text, value);
+    }
+    return value;
+  };
 }
 
-export function normaliseBrand(brand: string | null): string {
-  const value = brand?.trim().toLowerCase();
+export const topLevelCategory = memoised((categoryCode) => {
+  const dot = categoryCode.indexOf('.');
+  const top = (dot < 0 ? categoryCode : categoryCode.slice(0, dot)).trim().toLowerCase();
+  return top ? top : UNKNOWN;
+});
+
+export const normaliseBrand = memoised((brand) => {
+  const value = brand.trim().toLowerCase();
   return value ? value : UNKNOWN;
-}
+});
 
 export function enrich(event: EcommerceEvent): EnrichedEvent {
   return {
@@ -50,10 +68,13 @@ export function enrich(event: EcommerceEvent): EnrichedEvent {
   };
 }
 
+const categoryKey = memoised((top) => `category:${top}`);
+const brandKey = memoised((brand) => `brand:${brand}`);
+
 /** `category:<top>`, `brand:<brand>`, `overall`: the repartition key, so one key's events meet in one task. */
 export function groupKeys(event: EnrichedEvent, kinds: readonly GroupKeyKind[]): string[] {
   return kinds.map((kind) => {
     if (kind === 'overall') return 'overall';
-    return kind === 'category' ? `category:${event.topCategory}` : `brand:${event.brand}`;
+    return kind === 'category' ? categoryKey(event.topCategory) : brandKey(event.brand);
   });
 }

@@ -49,8 +49,10 @@ async function main(): Promise<void> {
   };
   const server = await startMetricsServer(combinedMetrics(registry, windows), { port: config.metricsPort, healthy: () => healthy });
   onShutdown(async () => stopAll(logger, [() => repartition.stop(), () => windows.stop(), () => admin.disconnect(), () => server.close()]), { logger });
-  await windows.start(crashed('windows'));
-  await repartition.start(crashed('repartition'));
+  // Side by side: each stage's first join waits out the broker's group.initial.rebalance.delay.ms
+  // (3 s by default), and stage 1 needs nothing from stage 2 to start (stage 2 reads its topic
+  // from its committed offsets, whenever it joins).
+  await Promise.all([windows.start(crashed('windows')), repartition.start(crashed('repartition'))]);
   logger.info({ topics: config.topics, topology, metricsPort: server.port, groupId: config.groupId }, 'consumer running');
 }
 

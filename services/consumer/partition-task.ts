@@ -46,6 +46,16 @@ export async function openTask(ctx: TaskContext, topic: string, partition: numbe
   return { topic, partition, producer, committedOffset: offset, committedMetadata: committed?.metadata ?? null };
 }
 
+/**
+ * A batch's messages from the task's committed offset on (a refetch after a failed transaction
+ * starts below it). Offsets rise through a batch, so the first one at or past it starts the rest.
+ */
+export function unprocessed<M extends { offset: string }>(messages: M[], committedOffset: bigint): M[] {
+  let first = 0;
+  while (first < messages.length && BigInt(messages[first]!.offset) < committedOffset) first++;
+  return first === 0 ? messages : messages.slice(first);
+}
+
 export interface TransactionContent {
   topicMessages: { topic: string; messages: Message[] }[];
   /** The next offset to consume from the task's partition, and metadata to store with it. */

@@ -7,7 +7,7 @@ import type { Batch, Consumer, EachBatchPayload, Message } from 'kafkajs';
 import { isEndOfInput } from '../core/end-of-input';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
-import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
+import { commitTransaction, deadLetterMessage, openTask, unprocessed, type PartitionTask, type TaskContext } from './partition-task';
 import { packEvents, repartitionBatch, watermark } from './repartitioner';
 import { createStageConsumer, runStageConsumer } from './stage-consumer';
 import { TaskSet } from './task-set';
@@ -82,7 +82,7 @@ export class RepartitionStage {
   }
 
   private async process(task: SourceTask, batch: Batch): Promise<void> {
-    const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
+    const messages = unprocessed(batch.messages, task.committedOffset);
     this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'repartition' });

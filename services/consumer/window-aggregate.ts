@@ -51,13 +51,14 @@ export function emptyAggregate(kind: WindowKind, key: string, start: number, end
 /** Adds an event. `seen` mirrors the id arrays as Sets (kept by the engine, rebuilt on restore) for O(1) membership. */
 export function addToAggregate(agg: WindowAggregate, event: EnrichedEvent, seen: { users: Set<string>; sessions: Set<string> }): void {
   agg.eventsByType[event.eventType] += 1;
-  if (event.userId !== null && !seen.users.has(event.userId)) {
-    seen.users.add(event.userId);
-    agg.users.push(event.userId);
+  // One lookup per id: a Set grows only when the id is new.
+  if (event.userId !== null) {
+    const before = seen.users.size;
+    if (seen.users.add(event.userId).size !== before) agg.users.push(event.userId);
   }
-  if (event.sessionId !== null && !seen.sessions.has(event.sessionId)) {
-    seen.sessions.add(event.sessionId);
-    agg.sessions.push(event.sessionId);
+  if (event.sessionId !== null) {
+    const before = seen.sessions.size;
+    if (seen.sessions.add(event.sessionId).size !== before) agg.sessions.push(event.sessionId);
   }
   if (event.eventType !== 'purchase') return;
   agg.revenueMicros += event.revenueMicros;

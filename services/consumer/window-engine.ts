@@ -99,6 +99,7 @@ export class WindowEngine {
   private readonly dirty = new Set<string>();
   /** Windows closed since the last changes(), with how many id parts each has in the changelog to delete. */
   private readonly closedParts = new Map<string, number>();
+  private readonly kindKeys = new Map<string, string[]>();
 
   constructor(private readonly spec: EngineSpec) {}
 
@@ -110,17 +111,18 @@ export class WindowEngine {
     this.noteSource(record.source, -1, false, false);
     const late: LateRecord[] = [];
     const t = record.event.eventTime;
-    for (const spec of this.spec.windows) {
+    const kindKeys = this.kindKeysOf(record.key);
+    for (let k = 0; k < this.spec.windows.length; k++) {
+      const spec = this.spec.windows[k]!;
       const closedAt = Math.max(record.streamTime, this.closedThrough, this.endedThrough[spec.kind] ?? -1);
-      const missed: { start: number; end: number }[] = [];
-      const kindKey = `${spec.kind}|${record.key}`;
+      let missed: { start: number; end: number }[] | undefined;
       // Every window containing t, oldest first, without building a list: this runs per event and window.
       for (let start = oldestStartContaining(spec, t); start <= t; start += spec.advanceMs) {
         const end = start + spec.sizeMs;
-        if (end + this.spec.graceMs <= closedAt) missed.push({ start, end });
-        else this.addTo(kindKey, spec.kind, record.key, start, end, record.event);
+        if (end + this.spec.graceMs <= closedAt) (missed ??= []).push({ start, end });
+        else this.addTo(kindKeys[k]!, spec.kind, record.key, start, end, record.event);
       }
-      if (missed.length > 0) {
+      if (missed) {
         late.push({ kind: spec.kind, key: record.key, streamTime: record.streamTime, missedWindows: missed, event: record.event });
         this.trackLate(spec.kind, record.key, record.streamTime);
       }
@@ -141,6 +143,18 @@ export class WindowEngine {
     }
     if (this.allEnded()) results.push(...this.closeAtEndOfInput());
     return { results, late: [] };
+  }
+
+  /** `<kind>|<key>` for each window spec, built once per group key rather than per event. */
+  private kindKeysOf(key: string): string[] {
+    let kindKeys = this.kindKeys.get(key);
+    if (!kindKeys) {
+      kindKeys = this.spec.windows.map((spec) => `${spec.kind}|${key}`);
+      // Group keys are few (categories, brands); a bound all the same.
+      if (this.kindKeys.size >= 100_000) this.kindKeys.clear();
+      this.kindKeys.set(key, kindKeys);
+    }
+    return kindKeys;
   }
 
   openWindows(kind: WindowKind): number {
@@ -184,6 +198,8 @@ export class WindowEngine {
 
   private noteSource(source: number, streamTime: number, idle: boolean, ended: boolean): void {
     const state = this.sources.get(source);
+    // The common case (every event of an active partition): nothing changes.
+    if (state && state.streamTime >= streamTime && state.idle === idle && (state.ended === true) === ended) return;
     this.sources.set(source, { streamTime: Math.max(state?.streamTime ?? -1, streamTime), idle, ...(ended ? { ended } : {}) });
     if (!state || state.idle !== idle || (state.ended === true) !== ended || state.streamTime < streamTime) this.dirty.add(META);
   }

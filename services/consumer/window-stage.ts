@@ -6,7 +6,7 @@ import type { Batch, Consumer, EachBatchPayload, Message } from 'kafkajs';
 import { readCompactedTopic } from '../core/compacted-topic';
 import type { ConsumerConfig } from './config';
 import { reasonClass } from './consumer-metrics';
-import { commitTransaction, deadLetterMessage, openTask, type PartitionTask, type TaskContext } from './partition-task';
+import { commitTransaction, deadLetterMessage, openTask, unprocessed, type PartitionTask, type TaskContext } from './partition-task';
 import { parseRepartitionRecord, unpack } from './repartition-records';
 import { createStageConsumer, runStageConsumer } from './stage-consumer';
 import { TaskSet } from './task-set';
@@ -73,7 +73,7 @@ export class WindowStage {
   }
 
   private async process(task: WindowTask, batch: Batch): Promise<void> {
-    const messages = batch.messages.filter((m) => BigInt(m.offset) >= task.committedOffset);
+    const messages = unprocessed(batch.messages, task.committedOffset);
     this.ctx.metrics.setLag(batch.topic, batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (messages.length === 0) return;
     const timer = this.ctx.metrics.processingDuration.startTimer({ stage: 'windows' });

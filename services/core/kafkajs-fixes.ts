@@ -1,8 +1,9 @@
 // Imported first by every entry point (and by kafka-client), so that the fixes to kafkajs are in
 // place before any module loads kafkajs' producer. See kafkajs-send-fix.ts, kafkajs-coordinator-fix.ts and kafkajs-txn-coordinator-fix.ts;
-// kafkajs-varint-speedup.ts, kafkajs-crc32c-speedup.ts and kafkajs-produce-speedup.ts make its record encoding cheaper (same bytes).
+// kafkajs-varint-speedup.ts, kafkajs-crc32c-speedup.ts, kafkajs-produce-speedup.ts and kafkajs-encoder-speedup.ts make its record encoding and request framing cheaper (same bytes).
 import { installCoordinatorFix } from './kafkajs-coordinator-fix';
 import { installCrc32cSpeedup } from './kafkajs-crc32c-speedup';
+import { installEncoderSpeedup } from './kafkajs-encoder-speedup';
 import { installProduceSpeedup } from './kafkajs-produce-speedup';
 import { installSendFix } from './kafkajs-send-fix';
 import { installTxnCoordinatorFix } from './kafkajs-txn-coordinator-fix';
@@ -10,6 +11,7 @@ import { installVarintSpeedup } from './kafkajs-varint-speedup';
 
 // First: kafkajs' record batch encoder takes its checksum function when it loads.
 installCrc32cSpeedup();
+installEncoderSpeedup();
 installSendFix();
 installCoordinatorFix();
 installTxnCoordinatorFix();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { ConsumerMetrics, reasonClass } from '../../services/consumer/consumer-metrics';
-import { deadLetterMessage } from '../../services/consumer/partition-task';
+import { deadLetterMessage, unprocessed } from '../../services/consumer/partition-task';
 import { enrich, groupKeys, normaliseBrand, topLevelCategory } from '../../services/consumer/enrich';
 import { eventRowJson, eventRowsJson, packBytes, parseRepartitionRecord, unpack } from '../../services/consumer/repartition-records';
 import { packEvents, partitionFor, repartitionBatch, watermark } from '../../services/consumer/repartitioner';
@@ -26,6 +26,15 @@ describe('enrichment', () => {
     assert.equal(topLevelCategory(null), 'unknown');
     assert.equal(topLevelCategory(''), 'unknown');
     assert.equal(normaliseBrand('   '), 'unknown');
+    for (let round = 0; round < 2; round++) {
+      // Twice: the second answers come from the memo, and must be the same.
+      assert.equal(topLevelCategory(' Apparel.Shoes.Sneakers'), 'apparel');
+      assert.equal(topLevelCategory('Kids '), 'kids', 'a code without a dot is its own top level');
+      assert.equal(topLevelCategory('.toys'), 'unknown', 'an empty first segment');
+      assert.equal(normaliseBrand(' ACME '), 'acme');
+    }
+    // More distinct texts than the memo holds: each still normalised, none from another text.
+    for (let i = 0; i < 25_000; i++) assert.equal(topLevelCategory(`C${i}.x`), `c${i}`);
     assert.deepEqual(groupKeys(e, ['overall', 'category', 'brand']), ['overall', 'category:electronics', 'brand:samsung']);
   });
 });
@@ -114,6 +123,16 @@ describe('repartition records', () => {
     const counts = new Array<number>(4).fill(0);
     for (let i = 0; i < 4000; i++) counts[partitionFor(`category:c${i}`, 4)]! += 1;
     assert.ok(counts.every((c) => c > 800), `uneven spread ${counts.join(',')}`);
+  });
+});
+
+describe('a refetched batch', () => {
+  it('keeps the messages from the committed offset on, whole batches as they are', () => {
+    const batch = ['7', '8', '9', '10', '11'].map((offset) => ({ offset }));
+    assert.equal(unprocessed(batch, 7n), batch, 'nothing below the committed offset: the batch itself');
+    assert.deepEqual(unprocessed(batch, 10n).map((m) => m.offset), ['10', '11'], 'compared as numbers: 10 comes after 9');
+    assert.deepEqual(unprocessed(batch, 12n), []);
+    assert.deepEqual(unprocessed([], 3n), []);
   });
 });
 

@@ -2,6 +2,8 @@
 // monitoring containers, the PKI parameters and the ACL table expansion.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { validateStackConfig } from '../../infra/config/stack-config';
 import { brokerParams, clientParams, rfc2253 } from '../../infra/pki/pki-params';
@@ -10,6 +12,7 @@ import { renderGrafanaContainer, renderPrometheusContainer } from '../../infra/r
 import { principalMappingRules, renderServerProperties } from '../../infra/render/server-properties';
 import { renderConsumerContainers, renderProducerContainer, serviceScrapeTargets } from '../../infra/render/service-containers';
 import { aclBindingKey, aclBindings, leastPrivilegeRules } from '../../infra/security/acl-rules';
+import { consumerNodeFlags } from '../../services/consumer/node-flags';
 import { defaultTopics } from '../../services/core/topics';
 import { opensslExtensions, TestPki } from '../support/test-pki';
 
@@ -99,6 +102,10 @@ describe('infra renderers', () => {
     assert.match(producer.command!.join(' '), /generate-cli\.js --rows 100000 --seed 1 --gzip --out \/tmp\/generated-events\.csv\.gz && exec node services\/producer\/main\.js$/);
     const consumers = renderConsumerContainers(input);
     assert.deepEqual(consumers.map((c) => c.env.KAFKA_CLIENT_ID), ['consumer-1', 'consumer-2']);
+    // The consumer runs with its young generation enlarged, in the image as with npm run consume.
+    for (const c of consumers) assert.deepEqual(c.command, ['node', '--max-semi-space-size=32', 'services/consumer/main.js']);
+    const scripts = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const flag of consumerNodeFlags) assert.ok(scripts.consume!.split(' ').includes(flag), `npm run consume passes ${flag}`);
     for (const spec of [producer, ...consumers]) {
       assert.deepEqual(spec.ports, []);
       assert.deepEqual(spec.dependsOn, ['p-kafka-1', 'p-kafka-2', 'p-kafka-3']);
