@@ -12,7 +12,7 @@ import { freePorts } from '../tools/kafka/free-port';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../tools/local-stack';
 import { startService, type Service } from '../tools/service-process';
 import { kcatProduce } from './anchors';
-import { argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, processMiB, runMain, say, servicePid, startBenchBroker, writeAnchorPayloads, type BenchBroker } from './setup';
+import { argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, writeAnchorPayloads, type BenchBroker, type PairedRound } from './setup';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     broker = await startBenchBroker(work);
     const { bootstrap, kcatClient } = broker;
     const lines: string[] = [];
+    const rounds: PairedRound[] = [];
     for (let i = 0; i < repeat; i++) {
       const kcatTopics = await provisionTopicsAndAcls(broker.tls, config, `_kcat${i}`);
       const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: { ...kcatClient, 'compression.codec': 'gzip' } });
@@ -58,12 +59,16 @@ async function main(): Promise<void> {
         const code = await producer.exited;
         clearInterval(sampler);
         if (code !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
-        const ours = rows / ((Date.now() - started) / 1000);
+        const seconds = (Date.now() - started) / 1000;
+        const ours = rows / seconds;
+        if (v === 0) rounds.push({ ours: throughput(rows, seconds, 0), anchor: kp });
         const line = `run ${i + 1}: ${name} ${Math.round(ours)} rows/s, kcat -P ${Math.round(kp.recordsPerSecond)} rows/s, ratio ${(ours / kp.recordsPerSecond).toFixed(2)}, peak RSS ${Math.round(peakMiB)} MiB, CPU ${cpuSeconds.toFixed(1)} s (to the last sample, every 0.2 s)`;
         say(line);
         lines.push(line);
       }
     }
+    const median = medianRound(rounds);
+    lines.push(`median round of ${rounds.length} (as npm run bench reports it): ours ${Math.round(median.ours.recordsPerSecond)} rows/s, kcat -P ${Math.round(median.anchor.recordsPerSecond)} rows/s, ratio ${median.ratio.toFixed(2)}`);
     process.stdout.write(`${rows} rows; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n${lines.join('\n')}\n`);
   } finally {
     for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');

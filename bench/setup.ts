@@ -215,6 +215,21 @@ export function machineInfo(): Record<string, string | number> {
   };
 }
 
+/** One round of our producer, with the anchor measured just before it on the same broker. */
+export interface PairedRound { ours: Throughput; anchor: Throughput }
+
+/**
+ * The round whose ratio (ours / anchor) is the median of all the rounds' ratios. One pair moves with
+ * whatever else the machine is doing: in one `bench:producer` run on 2026-12-07, kcat -P alone ran
+ * anywhere from 133,050 to 174,969 rows/s. The median of three is not moved by one bad round or one
+ * lucky one. With an even count it takes the lower of the two middle rounds.
+ */
+export function medianRound(rounds: readonly PairedRound[]): PairedRound & { ratio: number } {
+  if (rounds.length === 0) throw new Error('medianRound needs at least one round');
+  const rated = rounds.map((r) => ({ ...r, ratio: r.ours.recordsPerSecond / r.anchor.recordsPerSecond })).sort((a, b) => a.ratio - b.ratio);
+  return rated[Math.floor((rated.length - 1) / 2)]!;
+}
+
 export function formatTable(rows: Row[]): string {
   const lines = [['benchmark', 'what', 'records', 'seconds', 'records/s', 'MB/s', 'vs anchor', 'ratio']];
   for (const r of rows) {
