@@ -121,20 +121,22 @@ async function pump(source: CsvSource, row: RowHandler, state: RunState, options
   const { metrics, signal, resumeAfterLine } = options;
   if (signal?.aborted) return { stoppedBy: 'signal' };
   try {
-    for await (const item of source.items) {
-      if (item.line <= resumeAfterLine) {
-        state.skipped++;
-        continue;
+    for await (const items of source.batches) {
+      for (const item of items) {
+        if (item.line <= resumeAfterLine) {
+          state.skipped++;
+          continue;
+        }
+        state.read++;
+        metrics?.rowsRead.inc();
+        metrics?.bytesRead.inc(source.bytesRead() - state.bytes);
+        state.bytes = source.bytesRead();
+        const queued = row.handle(item);
+        if (queued) await queued;
+        else if ((state.read & 63) === 0) await yieldToIo();
+        // Checked after the row is queued: a record taken from the file is always delivered.
+        if (signal?.aborted) return { stoppedBy: 'signal' };
       }
-      state.read++;
-      metrics?.rowsRead.inc();
-      metrics?.bytesRead.inc(source.bytesRead() - state.bytes);
-      state.bytes = source.bytesRead();
-      const queued = row.handle(item);
-      if (queued) await queued;
-      else if ((state.read & 63) === 0) await yieldToIo();
-      // Checked after the row is queued: a record taken from the file is always delivered.
-      if (signal?.aborted) return { stoppedBy: 'signal' };
     }
     return { stoppedBy: 'end' };
   } catch (error) {

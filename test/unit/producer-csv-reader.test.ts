@@ -72,6 +72,26 @@ describe('the plain CSV reader', () => {
     ]);
   });
 
+  it('hands over the records in batches: all those read so far at once, one at a time after csv-parse takes over', async () => {
+    const file = path.join(dir, 'batches.csv');
+    const rows = Array.from({ length: 200 }, (_, i) => `${i},x${i},${i * 2}`);
+    writeFileSync(file, `a,b,c\n${rows.join('\n')}\n1,"odd"x,2\n3,4,5\n`);
+    const batchesOf = async (chunkBytes: number): Promise<CsvItem[][]> => {
+      const source = await openCsv(file, { chunkBytes });
+      const batches: CsvItem[][] = [];
+      for await (const batch of source.batches) batches.push([...batch]);
+      return batches;
+    };
+    const whole = await batchesOf(1 << 20);
+    // The plain rows in one batch (the file is one read), then csv-parse's two records one by one.
+    assert.deepEqual(whole.map((b) => b.length), [200, 1, 1]);
+    const small = await batchesOf(256);
+    assert.ok(small.length > 10, `${small.length} batches from 256-byte reads`);
+    const reference = await readAll(file, false, 1 << 16);
+    assert.deepEqual(whole.flat(), reference.items);
+    assert.deepEqual(small.flat(), reference.items);
+  });
+
   it('stops at an oversized record exactly as csv-parse does', async () => {
     const file = path.join(dir, 'big.csv');
     writeFileSync(file, `a,b\n1,2\n3,"${'x'.repeat(1_100_000)}\n5,6\n`);
