@@ -2,7 +2,9 @@
 // own broker configuration (rendered properties, mutual TLS, ACLs), with Kafka's
 // ProducerPerformance / ConsumerPerformance and kcat measured in the same run on the same broker, and
 // the processor against the Kafka Streams peer doing the same job (bench/streams-peer.ts).
-// Prints one table of ratios with the machine's details and writes it as JSON to bench/results/.
+// Nothing is timed on a cold broker (an untimed warm-up first), and the producer runs rounds against
+// kcat -P, the median one reported. Prints one table of ratios with the machine's details and writes
+// it as JSON to bench/results/.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,18 +41,21 @@ async function main(): Promise<void> {
     const anchors = await provisionTopicsAndAcls(tls, config, '_anchor');
     const { payloadFile, kcatFile, payloadBytes } = writeAnchorPayloads(csv, rows, work);
 
-    const envFor = (names: TopicNames, group: string, file = csv): { producer: Record<string, string>; consumer: Record<string, string> } => {
-      const envs = serviceEnvs(tls, config, names, work);
-      const producer: Record<string, string> = { ...envs.producer, PRODUCER_FILE: file, LOG_LEVEL: 'warn' };
-      delete producer.PRODUCER_RATE; // as fast as the broker allows
-      // Windows close 1 s after the input ends (not the stack's 30 s), so the clock stops at the work.
-      return { producer, consumer: { ...envs.consumers[0]!, CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group, CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn' } };
+    /** Our producer's environment: as fast as the broker allows (no pace), from `file`. */
+    const producerEnv = (names: TopicNames, file: string, port: number): Record<string, string> => {
+      const env: Record<string, string> = { ...serviceEnvs(tls, config, names, work).producer, PRODUCER_FILE: file, LOG_LEVEL: 'warn', METRICS_PORT: String(port) };
+      delete env.PRODUCER_RATE;
+      return env;
     };
+    /** Our consumer's environment: windows close 1 s after the input ends (not the stack's 30 s), so the clock stops at the work. */
+    const consumerEnv = (names: TopicNames, group: string, port: number): Record<string, string> => ({
+      ...serviceEnvs(tls, config, names, work).consumers[0]!, CONSUMER_GROUP_ID: group, CONSUMER_TRANSACTIONAL_ID_PREFIX: group, CONSUMER_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'warn', METRICS_PORT: String(port),
+    });
     /** Our producer from `file` into `names`, timed from its start to its exit (seconds). */
     const runProducer = async (names: TopicNames, file: string, log: string): Promise<number> => {
       const [port] = await freePorts(1);
       const started = Date.now();
-      const producer = startService('producer', { ...envFor(names, 'unused', file).producer, METRICS_PORT: String(port) }, path.join(work, log), { compiledDir });
+      const producer = startService('producer', producerEnv(names, file, port!), path.join(work, log), { compiledDir });
       services.push(producer);
       if ((await producer.exited) !== 0) throw new Error(`the producer failed:\n${producer.tail()}`);
       return (Date.now() - started) / 1000;
@@ -59,7 +64,7 @@ async function main(): Promise<void> {
     const runConsumer = async (names: TopicNames, group: string, windows: number, log: string, alongside?: () => Service): Promise<{ started: number; done: number; peakMiB: number }> => {
       const [port] = await freePorts(1);
       const started = Date.now();
-      const consumer = startService('consumer', { ...envFor(names, group).consumer, METRICS_PORT: String(port) }, path.join(work, log), { compiledDir });
+      const consumer = startService('consumer', consumerEnv(names, group, port!), path.join(work, log), { compiledDir });
       services.push(consumer);
       const other = alongside?.();
       if (other) services.push(other);
@@ -134,7 +139,7 @@ async function main(): Promise<void> {
     say('ours: end to end');
     const [producerPort] = await freePorts(1);
     const both = await runConsumer(e2eTopics, 'ecommerce-consumer-bench-e2e', expectedWindows, 'consumer-e2e.log',
-      () => startService('producer', { ...envFor(e2eTopics, 'unused').producer, METRICS_PORT: String(producerPort) }, path.join(work, 'producer-e2e.log'), { compiledDir }));
+      () => startService('producer', producerEnv(e2eTopics, csv, producerPort!), path.join(work, 'producer-e2e.log'), { compiledDir }));
     const endToEnd = throughput(rows, (both.done - both.started) / 1000, csvBytes);
     rowsOut.push({ benchmark: 'end-to-end', what: 'producer start → last window committed', result: endToEnd, anchor: 'ProducerPerformance', ratio: endToEnd.recordsPerSecond / pp.recordsPerSecond });
 
