@@ -4,6 +4,7 @@
 // topic and losing its data.
 import * as pulumi from '@pulumi/pulumi';
 import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
+import { waitForTopicLeaders } from '../../services/core/topic-leaders';
 import { withAdmin, type AdminConnection } from './connection';
 
 export interface TopicState {
@@ -45,24 +46,7 @@ export async function createTopic(admin: Admin, topic: TopicState): Promise<void
     }],
   });
   if (!created) throw new Error(`topic ${topic.name} already exists: import it (pulumi import) or choose another name`);
-  await waitForLeaders(admin, topic.name, topic.partitions);
-}
-
-async function waitForLeaders(admin: Admin, name: string, partitions: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no metadata yet';
-  while (Date.now() < deadline) {
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [name] });
-      const led = meta.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
-      if (led === partitions) return;
-      last = `${led}/${partitions} partitions have a leader`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`topic ${name} was created but its partitions had no leaders after ${timeoutMs} ms (${last})`);
+  await waitForTopicLeaders(admin, [{ name: topic.name, partitions: topic.partitions }]);
 }
 
 /** Applies a possible change: more partitions, and the full config map (unset keys return to defaults). */

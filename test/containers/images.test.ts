@@ -11,6 +11,7 @@ import { validateStackConfig } from '../../infra/config/stack-config';
 import type { ContainerSpec } from '../../infra/render/container-spec';
 import { kafkaPaths, renderKafkaContainer } from '../../infra/render/kafka-container';
 import { renderConsumerContainers, serviceTlsPaths } from '../../infra/render/service-containers';
+import { installCreateTopicsFix } from '../../services/core/kafkajs-create-topics-fix';
 import { defaultTopics } from '../../services/core/topics';
 import { uploadRequest } from '../../tools/docker/container-config';
 import { ContainerRun, listLabelled, RUN_LABEL } from '../../tools/docker/container-run';
@@ -43,6 +44,8 @@ function plainKraftProperties(name: string, hostPort: number): string {
     '',
   ].join('\n');
 }
+
+installCreateTopicsFix();
 
 describe('local images on the Docker engine', () => {
   let images: LocalImages;

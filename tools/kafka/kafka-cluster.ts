@@ -9,8 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { c1OnlyJvmOption } from '../../infra/render/kafka-tool-env';
+import { installCreateTopicsFix } from '../../services/core/kafkajs-create-topics-fix';
 import { freePorts } from './free-port';
 import { kafkaClasspathArgs, kafkaToolJvmArgs, log4jConfigPath } from './kafka-runtime';
+
+// Every admin a test makes creates topics as the services' would: waiting until a KRaft broker that
+// has not applied a new topic yet stops answering UNKNOWN_TOPIC_OR_PARTITION.
+installCreateTopicsFix();
 
 export interface NodePorts {
   /** KRaft controller listener. */
