@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       expectWindows: expectedWindows, workDir: work, timeoutMs: 3_600_000, say, ours: oursWindows,
     });
     rowsOut.push(...peerRows(processor, events, peers));
-    const peakLine = `${peakRssLine(oursPeakMiB, peers)}; ours and Kafka Streams committed the same ${expectedWindows} windows`;
+    const peakLine = peakRssLine(oursPeakMiB, peers, expectedWindows);
 
     say('ours: end to end');
     const [producerPort] = await freePorts(1);

@@ -247,8 +247,10 @@ export function peerRows(ours: Throughput, events: number, measured: PeerMeasure
   return rows;
 }
 
-/** One line: each processor's peak resident memory in the run. */
-export function peakRssLine(oursMiB: number, measured: PeerMeasurement[]): string {
+/** One line: each processor's peak resident memory in the run, and which windows were found equal (the oracle's always; the peer's when it ran). */
+export function peakRssLine(oursMiB: number, measured: PeerMeasurement[], windows: number): string {
   const mib = (n: number): string => `${n.toFixed(0)} MiB`;
-  return `peak RSS: our consumer ${mib(oursMiB)}; ${measured.map((m) => `Kafka Streams ${m.threads} thread${m.threads > 1 ? 's' : ''} ${mib(m.run.peakRssMiB)}`).join(', ')}`;
+  const memory = [`our consumer ${mib(oursMiB)}`, ...measured.map((m) => `Kafka Streams ${m.threads} thread${m.threads > 1 ? 's' : ''} ${mib(m.run.peakRssMiB)}`)].join(', ');
+  const equal = measured.length > 0 ? "ours, Kafka Streams' and the oracle's" : "ours and the oracle's";
+  return `peak RSS: ${memory}; ${equal} ${windows} committed windows are the same`;
 }

@@ -3,7 +3,7 @@
 // must stay inside its own prefix.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { peerPrincipal, streamsPeerAclRules, windowDifferences, comparableToPeer } from '../../bench/streams-peer';
+import { peakRssLine, peerPrincipal, streamsPeerAclRules, windowDifferences, comparableToPeer, type PeerMeasurement } from '../../bench/streams-peer';
 import { aclBindings } from '../../infra/security/acl-rules';
 
 const window = (key: string, extra: Record<string, unknown> = {}): [string, unknown] => [
@@ -56,5 +56,17 @@ describe('streamsPeerAclRules', () => {
     const rest = bindings.filter((b) => b.resourceName !== 'ecommerce_topic_x');
     assert.ok(rest.every((b) => b.resourceName === peerPrincipal && b.patternType === 'prefixed'));
     assert.ok(!bindings.some((b) => b.operation === 'All' || b.operation === 'Alter' || b.operation === 'AlterConfigs'));
+  });
+});
+
+describe('peakRssLine', () => {
+  const peer = (threads: number, peakRssMiB: number): PeerMeasurement => ({ threads, run: { seconds: 1, windows: 0, peakRssMiB } });
+
+  it('names each process with its memory, and the peer among the equal windows only when it ran', () => {
+    assert.equal(
+      peakRssLine(759.4, [peer(1, 533), peer(2, 572.2)], 1660),
+      "peak RSS: our consumer 759 MiB, Kafka Streams 1 thread 533 MiB, Kafka Streams 2 threads 572 MiB; ours, Kafka Streams' and the oracle's 1660 committed windows are the same",
+    );
+    assert.equal(peakRssLine(814, [], 8340), "peak RSS: our consumer 814 MiB; ours and the oracle's 8340 committed windows are the same");
   });
 });
