@@ -25,5 +25,6 @@ guard=$!
 trap 'kill -TERM $child 2>/dev/null; wait $child; status=$?; kill $guard 2>/dev/null; exit $status' TERM INT
 wait "$child"
 status=$?
-kill "$guard" 2>/dev/null
+# An owner that is gone means the guard killed the command: let it finish removing the scratch folder.
+if kill -0 "$owner" 2>/dev/null; then kill "$guard" 2>/dev/null; else wait "$guard"; fi
 exit "$status"
