@@ -149,7 +149,7 @@ describe(`kafkajs against Apache Kafka ${kafkaVersion()}`, () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'compat-tx-in', numPartitions: 1 }, { topic: 'compat-tx-out', numPartitions: 1 }], waitForLeaders: true });
-    const input = kafka.producer();
+    const input = kafka.producer({ idempotent: true }); // see the consumer-group test
     await input.connect();
     await input.send({ topic: 'compat-tx-in', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
     await input.disconnect();
