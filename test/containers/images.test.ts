@@ -158,7 +158,7 @@ describe('local images on the Docker engine', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'from-host', numPartitions: 1 }], waitForLeaders: true });
     await admin.disconnect();
-    const producer = kafka.producer();
+    const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     await producer.send({ topic: 'from-host', messages: [{ key: 'k', value: 'written from the host' }] });
     await producer.disconnect();

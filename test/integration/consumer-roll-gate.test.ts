@@ -22,7 +22,7 @@ describe('consumer roll gate on a real broker', () => {
     tls = await startTlsCluster({ nodes: 1 });
     connection = { brokers: tls.cluster.bootstrap(), ca: tls.pki.ca.certPem, cert: tls.admin.certPem, key: tls.admin.keyPem };
     await withAdmin(connection, (admin) => admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true }));
-    const kafkaProducer = tls.cluster.kafka().producer();
+    const kafkaProducer = tls.cluster.kafka().producer({ idempotent: true });
     await kafkaProducer.connect();
     // A steady stream, so that a group that stops consuming has a growing lag.
     producer = (async () => {

@@ -72,7 +72,7 @@ describe('dashboards on the running pipeline', () => {
 
     // Our producer never writes a message the consumer cannot read; anyone else with write access
     // might, and the consumer's dead-letter panel must show it.
-    const rogue = kafka.producer();
+    const rogue = kafka.producer({ idempotent: true });
     await rogue.connect();
     await rogue.send({ topic: topics.raw, messages: [{ key: 'rogue', value: 'not json at all' }] }).finally(() => rogue.disconnect());
   });

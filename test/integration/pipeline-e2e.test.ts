@@ -84,7 +84,7 @@ describe('end to end: the dev stack\'s pipeline on real components equals the SQ
 
     // Someone with write access (the producer's identity, not our producer) writes a message that
     // is not an event: the consumer must dead-letter it and carry on.
-    const rogue = tls.cluster.kafka({ ssl: tls.pki.kafkaJsSsl(tls.pki.client('producer')) }).producer();
+    const rogue = tls.cluster.kafka({ ssl: tls.pki.kafkaJsSsl(tls.pki.client('producer')) }).producer({ idempotent: true });
     await rogue.connect();
     await rogue.send({ topic: topicNames.raw, messages: [{ key: 'rogue', value: 'not json at all' }] }).finally(() => rogue.disconnect());
 
