@@ -102,11 +102,9 @@ describe(`kafkajs against Apache Kafka ${kafkaVersion()}`, () => {
     const groupId = 'compat-g';
     const admin = kafka.admin();
     await admin.connect();
-    // Idempotent, as every producer of ours is. The plain kafkajs producer this test had wrote the
-    // records of two of the three partitions twice, in 2 runs out of 10 here (52 records on the topic,
-    // a partition's offsets 10-19 repeating 0-9): a send to a topic created a moment ago is retried, and a retry
-    // without idempotence writes again what the broker had already taken. The 30 records read were
-    // then not all 30, and the restart read the rest.
+    // Idempotent, as every producer of ours is: kafkajs retries a send to a topic created a moment
+    // ago, and without idempotence a retry writes again what the broker had already taken (seen
+    // here as two partitions written twice, so the restart read records of the first round).
     const producer = kafka.producer({ idempotent: true });
     try {
       await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
