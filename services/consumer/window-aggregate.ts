@@ -48,18 +48,35 @@ export function emptyAggregate(kind: WindowKind, key: string, start: number, end
   return { kind, key, start, end, eventsByType, revenueMicros: 0, purchasePriceMicros: 0, users: [], sessions: [], products: {} };
 }
 
-/** Adds an event. `seen` mirrors the id arrays as Sets (kept by the engine, rebuilt on restore) for O(1) membership. */
-export function addToAggregate(agg: WindowAggregate, event: EnrichedEvent, seen: { users: Set<string>; sessions: Set<string> }): void {
-  agg.eventsByType[event.eventType] += 1;
+/** Distinct ids in insertion order, and the same as Sets (kept by the engine, rebuilt on restore) for O(1) membership. */
+export interface IdSets {
+  users: string[];
+  sessions: string[];
+  seen: { users: Set<string>; sessions: Set<string> };
+}
+
+/** Adds an event: its counters and its ids. */
+export function addToAggregate(agg: WindowAggregate, event: EnrichedEvent, seen: IdSets['seen']): void {
+  addCounters(agg, event);
+  addIds({ users: agg.users, sessions: agg.sessions, seen }, event);
+}
+
+/** Adds an event's user and session, each once. */
+export function addIds(ids: IdSets, event: EnrichedEvent): void {
   // One lookup per id: a Set grows only when the id is new.
   if (event.userId !== null) {
-    const before = seen.users.size;
-    if (seen.users.add(event.userId).size !== before) agg.users.push(event.userId);
+    const before = ids.seen.users.size;
+    if (ids.seen.users.add(event.userId).size !== before) ids.users.push(event.userId);
   }
   if (event.sessionId !== null) {
-    const before = seen.sessions.size;
-    if (seen.sessions.add(event.sessionId).size !== before) agg.sessions.push(event.sessionId);
+    const before = ids.seen.sessions.size;
+    if (ids.seen.sessions.add(event.sessionId).size !== before) ids.sessions.push(event.sessionId);
   }
+}
+
+/** Adds an event to everything but the ids. */
+export function addCounters(agg: WindowAggregate, event: EnrichedEvent): void {
+  agg.eventsByType[event.eventType] += 1;
   if (event.eventType !== 'purchase') return;
   agg.revenueMicros += event.revenueMicros;
   agg.purchasePriceMicros += event.priceMicros;
@@ -69,7 +86,8 @@ export function addToAggregate(agg: WindowAggregate, event: EnrichedEvent, seen:
   agg.products[event.productId] = product;
 }
 
-export function toResult(agg: WindowAggregate, spec: WindowSpec, topN: number, lateRecords: number): WindowResult {
+/** The final result; `distinct` when the window's ids are not all in agg (a hopping window's are mostly in its panes). */
+export function toResult(agg: WindowAggregate, spec: WindowSpec, topN: number, lateRecords: number, distinct = { users: agg.users.length, sessions: agg.sessions.length }): WindowResult {
   const purchases = agg.eventsByType.purchase;
   const views = agg.eventsByType.view;
   const topProducts = Object.entries(agg.products)
@@ -91,8 +109,8 @@ export function toResult(agg: WindowAggregate, spec: WindowSpec, topN: number, l
     purchases,
     revenue: agg.revenueMicros / 1e6,
     averagePurchasePrice: purchases === 0 ? null : Math.round(agg.purchasePriceMicros / purchases) / 1e6,
-    distinctUsers: agg.users.length,
-    distinctSessions: agg.sessions.length,
+    distinctUsers: distinct.users,
+    distinctSessions: distinct.sessions,
     viewToPurchaseConversion: views === 0 ? null : purchases / views,
     topProducts,
     lateRecords,

@@ -13,9 +13,17 @@
 // closed through the last window holding the largest stream time E: an event arriving later (the
 // producer resumed a longer file, or a new one) that belongs to a window at or before E is late,
 // never added to a window already emitted; later windows open and close as usual.
+//
+// Hopping windows keep their ids by pane, not by window. An event enters a contiguous run of the
+// windows containing it: every one from the first whose end + grace is still ahead of its stream
+// time (`first`) to the last one starting at or before its time (`last`). Its user and session go
+// once into the id sets of (last, first) instead of into each of those size/advance windows, and a
+// window starting at s counts the union of the sets with first ≤ s ≤ last when it closes. With the
+// defaults that is 2 set inserts per event and group key instead of 6, and a third of the id bytes
+// in the changelog. Counters (events, revenue, products) are still kept per window.
 import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
-import { addToAggregate, emptyAggregate, resultKey, toResult, type WindowAggregate, type WindowResult } from './window-aggregate';
-import { closeTime, oldestStartContaining, type WindowKind, type WindowSpec } from './windows';
+import { addCounters, addIds, addToAggregate, emptyAggregate, resultKey, toResult, type IdSets, type WindowAggregate, type WindowResult } from './window-aggregate';
+import { closeTime, oldestStartContaining, windowKinds, type WindowKind, type WindowSpec } from './windows';
 import type { EnrichedEvent } from './enrich';
 
 export interface EngineSpec {
@@ -48,10 +56,30 @@ interface OpenWindow {
   /** resultKey(kind, key, start) */
   id: string;
   agg: WindowAggregate;
-  seen: { users: Set<string>; sessions: Set<string> };
+  /**
+   * The ids in agg. A hopping window's ids are in its panes (PaneIds), except those restored from a
+   * changelog written before panes (its own id parts, still counted and tombstoned with it).
+   */
+  seen: IdSets['seen'];
   /** Id parts written to the changelog so far (`p|<n>|<window id>`, n from 0). */
   parts: number;
   /** How many of agg.users / agg.sessions those parts hold. */
+  flushedUsers: number;
+  flushedSessions: number;
+}
+
+/**
+ * The ids of the events of one kind and group key whose run of windows was first … last (window
+ * starts): counted in every window of that run. In the changelog as parts, `i|<n>|<pane id>`.
+ */
+interface PaneIds extends IdSets {
+  /** `<last>|<first>|<kind>|<key>` */
+  id: string;
+  kind: WindowKind;
+  kindKey: string;
+  last: number;
+  first: number;
+  parts: number;
   flushedUsers: number;
   flushedSessions: number;
 }
@@ -100,6 +128,11 @@ export class WindowEngine {
   /** Windows closed since the last changes(), with how many id parts each has in the changelog to delete. */
   private readonly closedParts = new Map<string, number>();
   private readonly kindKeys = new Map<string, string[]>();
+  /** Hopping windows' ids: by `<kind>|<key>`, then last, then first. */
+  private readonly panes = new Map<string, Map<number, Map<number, PaneIds>>>();
+  private readonly dirtyPanes = new Set<PaneIds>();
+  /** Panes dropped since the last changes(), with how many parts each has in the changelog to delete. */
+  private readonly droppedPanes = new Map<string, number>();
 
   constructor(private readonly spec: EngineSpec) {}
 
@@ -116,12 +149,21 @@ export class WindowEngine {
       const spec = this.spec.windows[k]!;
       const closedAt = Math.max(record.streamTime, this.closedThrough, this.endedThrough[spec.kind] ?? -1);
       let missed: { start: number; end: number }[] | undefined;
+      const hopping = isHopping(spec);
+      let first = -1;
+      let last = -1;
       // Every window containing t, oldest first, without building a list: this runs per event and window.
       for (let start = oldestStartContaining(spec, t); start <= t; start += spec.advanceMs) {
         const end = start + spec.sizeMs;
-        if (end + this.spec.graceMs <= closedAt) (missed ??= []).push({ start, end });
-        else this.addTo(kindKeys[k]!, spec.kind, record.key, start, end, record.event);
+        if (end + this.spec.graceMs <= closedAt) {
+          (missed ??= []).push({ start, end });
+        } else {
+          this.addTo(kindKeys[k]!, spec.kind, record.key, start, end, record.event, !hopping);
+          if (first < 0) first = start;
+          last = start;
+        }
       }
+      if (first >= 0 && hopping) addIds(this.paneOf(kindKeys[k]!, spec.kind, last, first), record.event);
       if (missed) {
         late.push({ kind: spec.kind, key: record.key, streamTime: record.streamTime, missedWindows: missed, event: record.event });
         this.trackLate(spec.kind, record.key, record.streamTime);
@@ -171,14 +213,20 @@ export class WindowEngine {
   changes(): ChangelogEntry[] {
     const entries: ChangelogEntry[] = [];
     for (const open of this.dirtyWindows) this.windowChanges(open, entries);
+    for (const pane of this.dirtyPanes) this.paneChanges(pane, entries);
     for (const [id, parts] of this.closedParts) {
       entries.push({ key: `w|${id}`, value: null });
       for (let n = 0; n < parts; n++) entries.push({ key: partKey(n, id), value: null });
+    }
+    for (const [id, parts] of this.droppedPanes) {
+      for (let n = 0; n < parts; n++) entries.push({ key: panePartKey(n, id), value: null });
     }
     for (const key of this.dirty) entries.push({ key, value: this.serialise(key) });
     this.dirty.clear();
     this.dirtyWindows.clear();
     this.closedParts.clear();
+    this.dirtyPanes.clear();
+    this.droppedPanes.clear();
     return entries;
   }
 
@@ -186,13 +234,18 @@ export class WindowEngine {
   static restore(spec: EngineSpec, entries: Map<string, string>): WindowEngine {
     const engine = new WindowEngine(spec);
     const parts: [string, number, string][] = [];
+    const paneParts: [PaneKey, number, string][] = [];
     for (const [key, value] of entries) {
       const part = parsePartKey(key);
+      const panePart = part ? undefined : parsePanePartKey(key);
       if (part) parts.push([part.id, part.n, value]);
+      else if (panePart) paneParts.push([panePart, panePart.n, value]);
       else engine.load(key, value);
     }
     parts.sort(([, a], [, b]) => a - b);
     for (const [id, , value] of parts) engine.loadPart(id, value);
+    paneParts.sort(([, a], [, b]) => a - b);
+    for (const [pane, , value] of paneParts) engine.loadPanePart(pane, value);
     return engine;
   }
 
@@ -222,7 +275,7 @@ export class WindowEngine {
         this.dirty.add(META);
       }
     }
-    return this.closeWhere((w) => closeTime(w.agg, this.spec.graceMs) <= (this.endedThrough[w.agg.kind] ?? -1)).map((r) => ({ key: r.key, result: { ...r.result, endOfInput: true } }));
+    return this.closeWhere((kind) => this.endedThrough[kind] ?? -1).map((r) => ({ key: r.key, result: { ...r.result, endOfInput: true } }));
   }
 
   /**
@@ -243,14 +296,66 @@ export class WindowEngine {
     return Math.min(...active.map((s) => s.streamTime));
   }
 
-  private addTo(kindKey: string, kind: WindowKind, key: string, start: number, end: number, event: EnrichedEvent): void {
+  /** Adds the event to a window, with its ids unless they go to a pane (hopping windows). */
+  private addTo(kindKey: string, kind: WindowKind, key: string, start: number, end: number, event: EnrichedEvent, withIds: boolean): void {
     let open = this.byKindKey.get(kindKey)?.get(start);
     if (!open) {
       open = { id: resultKey(kind, key, start), agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() }, parts: 0, flushedUsers: 0, flushedSessions: 0 };
       this.register(open);
     }
-    addToAggregate(open.agg, event, open.seen);
+    if (withIds) addToAggregate(open.agg, event, open.seen);
+    else addCounters(open.agg, event);
     this.dirtyWindows.add(open);
+  }
+
+  /** The id sets of the run of windows first … last of one kind and group key, made when first needed. */
+  private paneOf(kindKey: string, kind: WindowKind, last: number, first: number): PaneIds {
+    let byLast = this.panes.get(kindKey);
+    if (!byLast) this.panes.set(kindKey, (byLast = new Map<number, Map<number, PaneIds>>()));
+    let byFirst = byLast.get(last);
+    if (!byFirst) byLast.set(last, (byFirst = new Map<number, PaneIds>()));
+    let pane = byFirst.get(first);
+    if (!pane) {
+      pane = {
+        id: `${last}|${first}|${kindKey}`, kind, kindKey, last, first, users: [], sessions: [], seen: { users: new Set(), sessions: new Set() },
+        parts: 0, flushedUsers: 0, flushedSessions: 0,
+      };
+      byFirst.set(first, pane);
+    }
+    this.dirtyPanes.add(pane);
+    return pane;
+  }
+
+  /** A hopping window's distinct users and sessions: its own (restored) ids and those of every pane it counts. */
+  private distinctOf(w: OpenWindow, spec: WindowSpec): { users: number; sessions: number } {
+    const byLast = this.panes.get(`${w.agg.kind}|${w.agg.key}`);
+    const users = new Set(w.agg.users);
+    const sessions = new Set(w.agg.sessions);
+    for (let last = w.agg.start; last < w.agg.end; last += spec.advanceMs) {
+      for (const pane of byLast?.get(last)?.values() ?? []) {
+        if (pane.first > w.agg.start) continue;
+        for (const u of pane.users) users.add(u);
+        for (const s of pane.sessions) sessions.add(s);
+      }
+    }
+    return { users: users.size, sessions: sessions.size };
+  }
+
+  /** Drops the panes whose last window is due: no open window counts them any more. */
+  private dropPanes(dueThrough: (kind: WindowKind) => number): void {
+    for (const [kindKey, byLast] of this.panes) {
+      const kind = kindKey.slice(0, kindKey.indexOf('|')) as WindowKind;
+      const spec = this.spec.windows.find((s) => s.kind === kind)!;
+      for (const [last, byFirst] of byLast) {
+        if (closeTime({ start: last, end: last + spec.sizeMs }, this.spec.graceMs) > dueThrough(kind)) continue;
+        for (const pane of byFirst.values()) {
+          this.dirtyPanes.delete(pane);
+          if (pane.parts > 0) this.droppedPanes.set(pane.id, pane.parts);
+        }
+        byLast.delete(last);
+      }
+      if (byLast.size === 0) this.panes.delete(kindKey);
+    }
   }
 
   private register(open: OpenWindow): void {
@@ -271,20 +376,24 @@ export class WindowEngine {
   }
 
   private closeThrough(watermark: number): { key: string; result: WindowResult }[] {
-    return this.closeWhere((w) => closeTime(w.agg, this.spec.graceMs) <= watermark);
+    return this.closeWhere(() => watermark);
   }
 
-  private closeWhere(isDue: (w: OpenWindow) => boolean): { key: string; result: WindowResult }[] {
+  /** Closes every window whose close time is at or before dueThrough(its kind), in end order. */
+  private closeWhere(dueThrough: (kind: WindowKind) => number): { key: string; result: WindowResult }[] {
     const due = [...this.windows.entries()]
-      .filter(([, w]) => isDue(w))
+      .filter(([, w]) => closeTime(w.agg, this.spec.graceMs) <= dueThrough(w.agg.kind))
       .sort(([a, wa], [b, wb]) => wa.agg.end - wb.agg.end || (a < b ? -1 : a > b ? 1 : 0));
-    return due.map(([id, w]) => {
+    const results = due.map(([id, w]) => {
       this.unregister(w);
       this.closedParts.set(id, w.parts);
       const spec = this.spec.windows.find((s) => s.kind === w.agg.kind)!;
       const close = closeTime(w.agg, this.spec.graceMs);
-      return { key: id, result: toResult(w.agg, spec, this.spec.topN, this.lateBefore(w.agg.kind, w.agg.key, close)) };
+      const distinct = isHopping(spec) ? this.distinctOf(w, spec) : undefined;
+      return { key: id, result: toResult(w.agg, spec, this.spec.topN, this.lateBefore(w.agg.kind, w.agg.key, close), distinct) };
     });
+    this.dropPanes(dueThrough);
+    return results;
   }
 
   private trackLate(kind: WindowKind, key: string, streamTime: number): void {
@@ -335,6 +444,36 @@ export class WindowEngine {
     entries.push({ key: `w|${id}`, value: JSON.stringify(counters) });
   }
 
+  /** New ids of a pane since its last part, as its next part. */
+  private paneChanges(pane: PaneIds, entries: ChangelogEntry[]): void {
+    if (pane.users.length === pane.flushedUsers && pane.sessions.length === pane.flushedSessions) return;
+    const part: IdPart = { users: pane.users.slice(pane.flushedUsers), sessions: pane.sessions.slice(pane.flushedSessions) };
+    entries.push({ key: panePartKey(pane.parts, pane.id), value: JSON.stringify(part) });
+    pane.parts += 1;
+    pane.flushedUsers = pane.users.length;
+    pane.flushedSessions = pane.sessions.length;
+  }
+
+  /** A pane's id part, in part order. */
+  private loadPanePart(key: PaneKey, value: string): void {
+    const pane = this.paneOf(`${key.kind}|${key.key}`, key.kind, key.last, key.first);
+    this.dirtyPanes.delete(pane);
+    const part = JSON.parse(value) as IdPart;
+    for (const user of part.users) {
+      if (pane.seen.users.has(user)) continue;
+      pane.seen.users.add(user);
+      pane.users.push(user);
+    }
+    for (const session of part.sessions) {
+      if (pane.seen.sessions.has(session)) continue;
+      pane.seen.sessions.add(session);
+      pane.sessions.push(session);
+    }
+    pane.parts = Math.max(pane.parts, key.n + 1);
+    pane.flushedUsers = pane.users.length;
+    pane.flushedSessions = pane.sessions.length;
+  }
+
   private load(key: string, value: string): void {
     if (key === META) {
       const meta = JSON.parse(value) as { sourceCount: number; closedThrough: number; endedThrough?: Partial<Record<WindowKind, number>>; sources: [number, SourceState][] };
@@ -379,6 +518,33 @@ export class WindowEngine {
 
 function partKey(n: number, id: string): string {
   return `p|${n}|${id}`;
+}
+
+/** Windows of more than one advance (hopping): their ids are kept by pane. */
+function isHopping(spec: WindowSpec): boolean {
+  return spec.advanceMs < spec.sizeMs;
+}
+
+interface PaneKey {
+  n: number;
+  last: number;
+  first: number;
+  kind: WindowKind;
+  key: string;
+}
+
+function panePartKey(n: number, paneId: string): string {
+  return `i|${n}|${paneId}`;
+}
+
+/** `i|<n>|<last>|<first>|<kind>|<key>` (the group key may hold bars: it is the rest). */
+function parsePanePartKey(key: string): PaneKey | undefined {
+  if (!key.startsWith('i|')) return undefined;
+  const fields = key.split('|');
+  if (fields.length < 6) return undefined;
+  const [, n, last, first, kind] = fields.map((f, i) => (i >= 1 && i <= 3 ? Number(f) : f)) as [string, number, number, number, string];
+  if (![n, last, first].every(Number.isSafeInteger) || !(windowKinds as readonly string[]).includes(kind)) return undefined;
+  return { n, last, first, kind: kind as WindowKind, key: fields.slice(5).join('|') };
 }
 
 function parsePartKey(key: string): { n: number; id: string } | undefined {

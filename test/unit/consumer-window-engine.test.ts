@@ -320,6 +320,55 @@ describe('window engine state', () => {
     assert.equal(result.events, 3);
   });
 
+  const sliding: EngineSpec = { windows: [{ kind: 'sliding', sizeMs: 3000, advanceMs: 1000 }], graceMs: 0, topN: 2 };
+  const idsIn = (entries: { key: string; value: string | null }[], prefix: string): [string, string[]][] =>
+    entries.filter((c) => c.key.startsWith(prefix) && c.value !== null).map((c) => [c.key, (JSON.parse(c.value!) as { users: string[] }).users]);
+
+  it('a sliding window\'s ids go once into the pane of the windows the event entered, not into each window; each window counts its panes', () => {
+    const engine = new WindowEngine(sliding);
+    const changelog = new Map<string, string>();
+    feed(engine, [keyed(0, 500, 500, { userId: 'u1' }), keyed(0, 1500, 1500, { userId: 'u2' })]);
+    apply(changelog, engine);
+    feed(engine, [keyed(0, 2500, 2500, { userId: 'u1' }), keyed(0, 3500, 3500, { userId: 'u3' }), keyed(0, 3600, 3600, { userId: 'u3' })]);
+    const second = engine.changes();
+    for (const c of second) changelog.set(c.key, c.value!);
+    assert.deepEqual(idsIn(second, 'p|'), [], 'no window writes ids of its own');
+    // Keys: i|<part>|<last window start>|<first window start>|<kind>|<group key>.
+    assert.deepEqual(idsIn(second, 'i|'), [['i|0|2000|0|sliding|overall', ['u1']], ['i|0|3000|1000|sliding|overall', ['u3']]], 'each id once, in the pane of its run of windows');
+    const close = [watermark(0, 1, 10_000, false)];
+    const expected = [[0, 3, 2], [1000, 4, 3], [2000, 3, 2], [3000, 2, 1]];
+    const summary = (results: { windowStartMs: number; events: number; distinctUsers: number }[]) => results.map((r) => [r.windowStartMs, r.events, r.distinctUsers]);
+    assert.deepEqual(summary(feed(WindowEngine.restore(sliding, changelog), close).results), expected, 'restored from the changelog');
+    assert.deepEqual(summary(feed(engine, close).results), expected);
+    apply(changelog, engine);
+    assert.deepEqual([...changelog.keys()].filter((k) => k !== 'meta'), [], 'closed windows tombstone their counters and their panes\' parts');
+  });
+
+  it('an event late for the oldest windows holding it counts its ids only in the later ones it entered', () => {
+    const engine = new WindowEngine(sliding);
+    // Stream time 3000 has closed [0, 3000) for this partition: u9 at 2500 enters [1000, 4000) and [2000, 5000) only.
+    const out = feed(engine, [keyed(0, 100, 100, { userId: 'u1' }), keyed(0, 3000, 2500, { userId: 'u9' }), watermark(0, 1, 10_000, false)]);
+    assert.deepEqual(out.late.map((l) => l.missedWindows), [[{ start: 0, end: 3000 }]]);
+    assert.deepEqual(out.results.map((r) => [r.windowStartMs, r.distinctUsers]), [[0, 1], [1000, 1], [2000, 1]]);
+  });
+
+  it('restores a sliding window written with ids of its own by an earlier version: they count with its panes\' and leave with it', () => {
+    const old = new Map([
+      ['w|sliding|overall|0', JSON.stringify({ kind: 'sliding', key: 'overall', start: 0, end: 3000, eventsByType: { view: 2, cart: 0, remove_from_cart: 0, purchase: 0, refund: 0 }, revenueMicros: 0, purchasePriceMicros: 0, products: {}, parts: 1 })],
+      ['p|0|sliding|overall|0', JSON.stringify({ users: ['u1', 'u2'], sessions: [] })],
+    ]);
+    const engine = WindowEngine.restore(sliding, old);
+    feed(engine, [keyed(0, 500, 500, { userId: 'u2' }), keyed(0, 600, 600, { userId: 'u3' })]);
+    const changelog = new Map(old);
+    apply(changelog, engine);
+    assert.deepEqual(JSON.parse(changelog.get('i|0|0|0|sliding|overall')!), { users: ['u2', 'u3'], sessions: [] });
+    const result = feed(WindowEngine.restore(sliding, changelog), [watermark(0, 1, 10_000, false)]).results[0]!;
+    assert.deepEqual([result.events, result.distinctUsers], [4, 3]);
+    feed(engine, [watermark(0, 1, 10_000, false)]);
+    apply(changelog, engine);
+    assert.deepEqual([...changelog.keys()].filter((k) => k !== 'meta'), [], 'its own parts are tombstoned with it');
+  });
+
   it('stays bounded by the open windows however many events pass (closed windows leave the changelog)', () => {
     const engine = new WindowEngine(spec);
     const live = new Map<string, string>();
@@ -338,10 +387,14 @@ describe('window engine state', () => {
         // A window's id parts (p|<n>|<id>) live and die with its counters (w|<id>): count windows, not parts.
         const parts = [...live.keys()].filter((k) => k.startsWith('p|')).map((k) => k.slice(k.indexOf('|', 2) + 1));
         assert.ok(parts.every((id) => live.has(`w|${id}`)), 'no id part outlives its window');
-        maxLive = Math.max(maxLive, live.size - parts.length);
+        // A pane's id parts (i|<n>|<last>|<first>|<kind>|<key>) live as long as the last window counting them.
+        const paneParts = [...live.keys()].filter((k) => k.startsWith('i|')).map((k) => k.split('|'));
+        assert.ok(paneParts.every(([, , last, , kind, ...key]) => live.has(`w|${kind}|${key.join('|')}|${last}`)), 'no pane outlives its last window');
+        maxLive = Math.max(maxLive, live.size - parts.length - paneParts.length);
       }
     }
-    assert.equal([...live.keys()].filter((k) => k.startsWith('p|')).length > 0, true, 'open windows keep their ids in parts');
+    assert.equal([...live.keys()].filter((k) => k.startsWith('p|')).length > 0, true, 'open tumbling windows keep their ids in parts');
+    assert.equal([...live.keys()].filter((k) => k.startsWith('i|')).length > 0, true, 'open sliding windows\' panes keep their ids in parts');
     // Per key: (size + grace) / advance sliding and (size + grace) / size + 1 tumbling windows open, plus meta.
     const bound = keys.length * (Math.ceil((30_000 + 5_000) / 10_000) + 1 + Math.ceil((10_000 + 5_000) / 10_000) + 1) + 1;
     assert.ok(maxLive <= bound, `${maxLive} live changelog keys, more than ${bound}`);
