@@ -19,8 +19,8 @@
 // time (`first`) to the last one starting at or before its time (`last`). Its user and session go
 // once into the id sets of (last, first) instead of into each of those size/advance windows, and a
 // window starting at s counts the union of the sets with first ≤ s ≤ last when it closes. With the
-// defaults that is 2 set inserts per event and group key instead of 6, and a third of the id bytes
-// in the changelog. Counters (events, revenue, products) are still kept per window.
+// defaults that is 2 set inserts per event and group key instead of 6, and each id once in the
+// changelog instead of once per window. Counters (events, revenue, products) are still kept per window.
 import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
 import { addCounters, addIds, addToAggregate, emptyAggregate, resultKey, toResult, type IdSets, type WindowAggregate, type WindowResult } from './window-aggregate';
 import { closeTime, oldestStartContaining, windowKinds, type WindowKind, type WindowSpec } from './windows';
@@ -75,9 +75,6 @@ interface OpenWindow {
 interface PaneIds extends IdSets {
   /** `<last>|<first>|<kind>|<key>` */
   id: string;
-  kind: WindowKind;
-  kindKey: string;
-  last: number;
   first: number;
   parts: number;
   flushedUsers: number;
@@ -163,7 +160,7 @@ export class WindowEngine {
           last = start;
         }
       }
-      if (first >= 0 && hopping) addIds(this.paneOf(kindKeys[k]!, spec.kind, last, first), record.event);
+      if (first >= 0 && hopping) addIds(this.paneOf(kindKeys[k]!, last, first), record.event);
       if (missed) {
         late.push({ kind: spec.kind, key: record.key, streamTime: record.streamTime, missedWindows: missed, event: record.event });
         this.trackLate(spec.kind, record.key, record.streamTime);
@@ -309,7 +306,7 @@ export class WindowEngine {
   }
 
   /** The id sets of the run of windows first … last of one kind and group key, made when first needed. */
-  private paneOf(kindKey: string, kind: WindowKind, last: number, first: number): PaneIds {
+  private paneOf(kindKey: string, last: number, first: number): PaneIds {
     let byLast = this.panes.get(kindKey);
     if (!byLast) this.panes.set(kindKey, (byLast = new Map<number, Map<number, PaneIds>>()));
     let byFirst = byLast.get(last);
@@ -317,7 +314,7 @@ export class WindowEngine {
     let pane = byFirst.get(first);
     if (!pane) {
       pane = {
-        id: `${last}|${first}|${kindKey}`, kind, kindKey, last, first, users: [], sessions: [], seen: { users: new Set(), sessions: new Set() },
+        id: `${last}|${first}|${kindKey}`, first, users: [], sessions: [], seen: { users: new Set(), sessions: new Set() },
         parts: 0, flushedUsers: 0, flushedSessions: 0,
       };
       byFirst.set(first, pane);
@@ -456,7 +453,7 @@ export class WindowEngine {
 
   /** A pane's id part, in part order. */
   private loadPanePart(key: PaneKey, value: string): void {
-    const pane = this.paneOf(`${key.kind}|${key.key}`, key.kind, key.last, key.first);
+    const pane = this.paneOf(`${key.kind}|${key.key}`, key.last, key.first);
     this.dirtyPanes.delete(pane);
     const part = JSON.parse(value) as IdPart;
     for (const user of part.users) {
@@ -541,10 +538,10 @@ function panePartKey(n: number, paneId: string): string {
 function parsePanePartKey(key: string): PaneKey | undefined {
   if (!key.startsWith('i|')) return undefined;
   const fields = key.split('|');
-  if (fields.length < 6) return undefined;
-  const [, n, last, first, kind] = fields.map((f, i) => (i >= 1 && i <= 3 ? Number(f) : f)) as [string, number, number, number, string];
-  if (![n, last, first].every(Number.isSafeInteger) || !(windowKinds as readonly string[]).includes(kind)) return undefined;
-  return { n, last, first, kind: kind as WindowKind, key: fields.slice(5).join('|') };
+  const [n, last, first] = fields.slice(1, 4).map(Number);
+  const kind = windowKinds.find((k) => k === fields[4]);
+  if (fields.length < 6 || !kind || ![n, last, first].every(Number.isSafeInteger)) return undefined;
+  return { n: n!, last: last!, first: first!, kind, key: fields.slice(5).join('|') };
 }
 
 function parsePartKey(key: string): { n: number; id: string } | undefined {
