@@ -62,7 +62,7 @@ export function addToAggregate(agg: WindowAggregate, event: EnrichedEvent, seen:
 }
 
 /** Adds an event's user and session, each once. */
-export function addIds(ids: IdSets, event: EnrichedEvent): void {
+export function addIds(ids: IdSets, event: Pick<EnrichedEvent, 'userId' | 'sessionId'>): void {
   // One lookup per id: a Set grows only when the id is new.
   if (event.userId !== null) {
     const before = ids.seen.users.size;
@@ -86,8 +86,23 @@ export function addCounters(agg: WindowAggregate, event: EnrichedEvent): void {
   agg.products[event.productId] = product;
 }
 
-/** The final result; `distinct` when the window's ids are not all in agg (a hopping window's are mostly in its panes). */
-export function toResult(agg: WindowAggregate, spec: WindowSpec, topN: number, lateRecords: number, distinct = { users: agg.users.length, sessions: agg.sessions.length }): WindowResult {
+/** Adds another aggregate of the same window (a pane of it): counters summed, ids united through `seen`. */
+export function addAggregate(sum: WindowAggregate, seen: IdSets['seen'], part: WindowAggregate): void {
+  for (const type of EVENT_TYPES) sum.eventsByType[type] += part.eventsByType[type];
+  sum.revenueMicros += part.revenueMicros;
+  sum.purchasePriceMicros += part.purchasePriceMicros;
+  for (const [productId, [revenueMicros, purchases]] of Object.entries(part.products)) {
+    const product = sum.products[productId] ?? [0, 0];
+    product[0] += revenueMicros;
+    product[1] += purchases;
+    sum.products[productId] = product;
+  }
+  const ids: IdSets = { users: sum.users, sessions: sum.sessions, seen };
+  for (const userId of part.users) addIds(ids, { userId, sessionId: null });
+  for (const sessionId of part.sessions) addIds(ids, { userId: null, sessionId });
+}
+
+export function toResult(agg: WindowAggregate, spec: WindowSpec, topN: number, lateRecords: number): WindowResult {
   const purchases = agg.eventsByType.purchase;
   const views = agg.eventsByType.view;
   const topProducts = Object.entries(agg.products)
@@ -109,8 +124,8 @@ export function toResult(agg: WindowAggregate, spec: WindowSpec, topN: number, l
     purchases,
     revenue: agg.revenueMicros / 1e6,
     averagePurchasePrice: purchases === 0 ? null : Math.round(agg.purchasePriceMicros / purchases) / 1e6,
-    distinctUsers: distinct.users,
-    distinctSessions: distinct.sessions,
+    distinctUsers: agg.users.length,
+    distinctSessions: agg.sessions.length,
     viewToPurchaseConversion: views === 0 ? null : purchases / views,
     topProducts,
     lateRecords,

@@ -14,15 +14,15 @@
 // producer resumed a longer file, or a new one) that belongs to a window at or before E is late,
 // never added to a window already emitted; later windows open and close as usual.
 //
-// Hopping windows keep their ids by pane, not by window. An event enters a contiguous run of the
-// windows containing it: every one from the first whose end + grace is still ahead of its stream
-// time (`first`) to the last one starting at or before its time (`last`). Its user and session go
-// once into the id sets of (last, first) instead of into each of those size/advance windows, and a
-// window starting at s counts the union of the sets with first ≤ s ≤ last when it closes. With the
-// defaults that is 2 set inserts per event and group key instead of 6, and each id once in the
-// changelog instead of once per window. Counters (events, revenue, products) are still kept per window.
+// Hopping windows aggregate by pane, not by window. An event enters a contiguous run of the windows
+// containing it: every one from the first whose end + grace is still ahead of its stream time
+// (`first`) to the last one starting at or before its time (`last`). It is added once, to the
+// aggregate of the pane (last, first), instead of to each of those size/advance windows, and a window
+// starting at s is the sum of the panes with first ≤ s ≤ last when it closes (counters added, id
+// sets united). With the defaults that is 2 aggregate updates per event and group key instead of 6,
+// and each event's share of the changelog written once instead of once per window.
 import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
-import { addCounters, addIds, addToAggregate, emptyAggregate, resultKey, toResult, type IdSets, type WindowAggregate, type WindowResult } from './window-aggregate';
+import { addAggregate, addToAggregate, emptyAggregate, resultKey, toResult, type IdSets, type WindowAggregate, type WindowResult } from './window-aggregate';
 import { closeTime, oldestStartContaining, windowKinds, type WindowKind, type WindowSpec } from './windows';
 import type { EnrichedEvent } from './enrich';
 
@@ -57,8 +57,8 @@ interface OpenWindow {
   id: string;
   agg: WindowAggregate;
   /**
-   * The ids in agg. A hopping window's ids are in its panes (PaneIds), except those restored from a
-   * changelog written before panes (its own id parts, still counted and tombstoned with it).
+   * The ids in agg. A hopping window's agg is empty but for what a changelog written before panes
+   * held for it (counted with its panes, tombstoned with it): its events are in its panes.
    */
   seen: IdSets['seen'];
   /** Id parts written to the changelog so far (`p|<n>|<window id>`, n from 0). */
@@ -72,11 +72,17 @@ interface OpenWindow {
  * The ids of the events of one kind and group key whose run of windows was first … last (window
  * starts): counted in every window of that run. In the changelog as parts, `i|<n>|<pane id>`.
  */
-interface PaneIds extends IdSets {
+interface Pane {
   /** `<last>|<first>|<kind>|<key>` */
   id: string;
   first: number;
+  /** The pane's events as one aggregate (its start and end are those of the window `last`). */
+  agg: WindowAggregate;
+  seen: IdSets['seen'];
+  /** Id parts written so far, as a window's (`i|<n>|<pane id>`); its counters go under `j|<pane id>`. */
   parts: number;
+  /** Its counters are in the changelog: dropping it tombstones them. */
+  written: boolean;
   flushedUsers: number;
   flushedSessions: number;
 }
@@ -126,8 +132,8 @@ export class WindowEngine {
   private readonly closedParts = new Map<string, number>();
   private readonly kindKeys = new Map<string, string[]>();
   /** Hopping windows' ids: by `<kind>|<key>`, then last, then first. */
-  private readonly panes = new Map<string, Map<number, Map<number, PaneIds>>>();
-  private readonly dirtyPanes = new Set<PaneIds>();
+  private readonly panes = new Map<string, Map<number, Map<number, Pane>>>();
+  private readonly dirtyPanes = new Set<Pane>();
   /** Panes dropped since the last changes(), with how many parts each has in the changelog to delete. */
   private readonly droppedPanes = new Map<string, number>();
 
@@ -155,12 +161,15 @@ export class WindowEngine {
         if (end + this.spec.graceMs <= closedAt) {
           (missed ??= []).push({ start, end });
         } else {
-          this.addTo(kindKeys[k]!, spec.kind, record.key, start, end, record.event, !hopping);
+          if (!hopping) this.addTo(kindKeys[k]!, spec.kind, record.key, start, end, record.event);
           if (first < 0) first = start;
           last = start;
         }
       }
-      if (first >= 0 && hopping) addIds(this.paneOf(kindKeys[k]!, last, first), record.event);
+      if (first >= 0 && hopping) {
+        const pane = this.paneOf(kindKeys[k]!, spec, record.key, last, first);
+        addToAggregate(pane.agg, record.event, pane.seen);
+      }
       if (missed) {
         late.push({ kind: spec.kind, key: record.key, streamTime: record.streamTime, missedWindows: missed, event: record.event });
         this.trackLate(spec.kind, record.key, record.streamTime);
@@ -216,6 +225,7 @@ export class WindowEngine {
       for (let n = 0; n < parts; n++) entries.push({ key: partKey(n, id), value: null });
     }
     for (const [id, parts] of this.droppedPanes) {
+      entries.push({ key: `j|${id}`, value: null });
       for (let n = 0; n < parts; n++) entries.push({ key: panePartKey(n, id), value: null });
     }
     for (const key of this.dirty) entries.push({ key, value: this.serialise(key) });
@@ -237,12 +247,14 @@ export class WindowEngine {
       const panePart = part ? undefined : parsePanePartKey(key);
       if (part) parts.push([part.id, part.n, value]);
       else if (panePart) paneParts.push([panePart, panePart.n, value]);
+      else if (key.startsWith('j|')) engine.loadPaneCounters(key.slice(2), value);
       else engine.load(key, value);
     }
     parts.sort(([, a], [, b]) => a - b);
     for (const [id, , value] of parts) engine.loadPart(id, value);
     paneParts.sort(([, a], [, b]) => a - b);
     for (const [pane, , value] of paneParts) engine.loadPanePart(pane, value);
+    engine.reopenPaneWindows();
     return engine;
   }
 
@@ -293,49 +305,71 @@ export class WindowEngine {
     return Math.min(...active.map((s) => s.streamTime));
   }
 
-  /** Adds the event to a window, with its ids unless they go to a pane (hopping windows). */
-  private addTo(kindKey: string, kind: WindowKind, key: string, start: number, end: number, event: EnrichedEvent, withIds: boolean): void {
-    let open = this.byKindKey.get(kindKey)?.get(start);
-    if (!open) {
-      open = { id: resultKey(kind, key, start), agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() }, parts: 0, flushedUsers: 0, flushedSessions: 0 };
-      this.register(open);
-    }
-    if (withIds) addToAggregate(open.agg, event, open.seen);
-    else addCounters(open.agg, event);
+  /** Adds the event to a window of a kind that is not hopping. */
+  private addTo(kindKey: string, kind: WindowKind, key: string, start: number, end: number, event: EnrichedEvent): void {
+    const open = this.byKindKey.get(kindKey)?.get(start) ?? this.openWindow(kind, key, start, end);
+    addToAggregate(open.agg, event, open.seen);
     this.dirtyWindows.add(open);
   }
 
-  /** The id sets of the run of windows first … last of one kind and group key, made when first needed. */
-  private paneOf(kindKey: string, last: number, first: number): PaneIds {
+  private openWindow(kind: WindowKind, key: string, start: number, end: number): OpenWindow {
+    const open: OpenWindow = { id: resultKey(kind, key, start), agg: emptyAggregate(kind, key, start, end), seen: { users: new Set(), sessions: new Set() }, parts: 0, flushedUsers: 0, flushedSessions: 0 };
+    this.register(open);
+    return open;
+  }
+
+  /** The aggregate of the run of windows first … last of one kind and group key; made, with the windows it opens, when first needed. */
+  private paneOf(kindKey: string, spec: WindowSpec, key: string, last: number, first: number): Pane {
     let byLast = this.panes.get(kindKey);
-    if (!byLast) this.panes.set(kindKey, (byLast = new Map<number, Map<number, PaneIds>>()));
+    if (!byLast) this.panes.set(kindKey, (byLast = new Map<number, Map<number, Pane>>()));
     let byFirst = byLast.get(last);
-    if (!byFirst) byLast.set(last, (byFirst = new Map<number, PaneIds>()));
+    if (!byFirst) byLast.set(last, (byFirst = new Map<number, Pane>()));
     let pane = byFirst.get(first);
     if (!pane) {
       pane = {
-        id: `${last}|${first}|${kindKey}`, first, users: [], sessions: [], seen: { users: new Set(), sessions: new Set() },
-        parts: 0, flushedUsers: 0, flushedSessions: 0,
+        id: `${last}|${first}|${kindKey}`, first, agg: emptyAggregate(spec.kind, key, last, last + spec.sizeMs), seen: { users: new Set(), sessions: new Set() },
+        parts: 0, flushedUsers: 0, flushedSessions: 0, written: false,
       };
       byFirst.set(first, pane);
+      const byStart = this.byKindKey.get(kindKey);
+      for (let start = first; start <= last; start += spec.advanceMs) {
+        if (!byStart?.has(start)) this.openWindow(spec.kind, key, start, start + spec.sizeMs);
+      }
     }
     this.dirtyPanes.add(pane);
     return pane;
   }
 
-  /** A hopping window's distinct users and sessions: its own (restored) ids and those of every pane it counts. */
-  private distinctOf(w: OpenWindow, spec: WindowSpec): { users: number; sessions: number } {
+  /** A hopping window's final aggregate: its own (restored) one and every pane it counts, added up. */
+  private sumOf(w: OpenWindow, spec: WindowSpec): WindowAggregate {
     const byLast = this.panes.get(`${w.agg.kind}|${w.agg.key}`);
-    const users = new Set(w.agg.users);
-    const sessions = new Set(w.agg.sessions);
+    const sum = emptyAggregate(w.agg.kind, w.agg.key, w.agg.start, w.agg.end);
+    const seen = { users: new Set<string>(), sessions: new Set<string>() };
+    addAggregate(sum, seen, w.agg);
     for (let last = w.agg.start; last < w.agg.end; last += spec.advanceMs) {
       for (const pane of byLast?.get(last)?.values() ?? []) {
-        if (pane.first > w.agg.start) continue;
-        for (const u of pane.users) users.add(u);
-        for (const s of pane.sessions) sessions.add(s);
+        if (pane.first <= w.agg.start) addAggregate(sum, seen, pane.agg);
       }
     }
-    return { users: users.size, sessions: sessions.size };
+    return sum;
+  }
+
+  /** After a restore: every hopping window a pane counts that is still open (not yet due) exists again. */
+  private reopenPaneWindows(): void {
+    for (const [kindKey, byLast] of this.panes) {
+      const kind = kindKey.slice(0, kindKey.indexOf('|')) as WindowKind;
+      const spec = this.spec.windows.find((s) => s.kind === kind)!;
+      const key = kindKey.slice(kindKey.indexOf('|') + 1);
+      const closedAt = Math.max(this.closedThrough, this.endedThrough[kind] ?? -1);
+      for (const [last, byFirst] of byLast) {
+        for (const first of byFirst.keys()) {
+          for (let start = first; start <= last; start += spec.advanceMs) {
+            const bounds = { start, end: start + spec.sizeMs };
+            if (closeTime(bounds, this.spec.graceMs) > closedAt && !this.byKindKey.get(kindKey)?.has(start)) this.openWindow(kind, key, bounds.start, bounds.end);
+          }
+        }
+      }
+    }
   }
 
   /** Drops the panes whose last window is due: no open window counts them any more. */
@@ -347,7 +381,7 @@ export class WindowEngine {
         if (closeTime({ start: last, end: last + spec.sizeMs }, this.spec.graceMs) > dueThrough(kind)) continue;
         for (const pane of byFirst.values()) {
           this.dirtyPanes.delete(pane);
-          if (pane.parts > 0) this.droppedPanes.set(pane.id, pane.parts);
+          if (pane.written) this.droppedPanes.set(pane.id, pane.parts);
         }
         byLast.delete(last);
       }
@@ -386,8 +420,8 @@ export class WindowEngine {
       this.closedParts.set(id, w.parts);
       const spec = this.spec.windows.find((s) => s.kind === w.agg.kind)!;
       const close = closeTime(w.agg, this.spec.graceMs);
-      const distinct = isHopping(spec) ? this.distinctOf(w, spec) : undefined;
-      return { key: id, result: toResult(w.agg, spec, this.spec.topN, this.lateBefore(w.agg.kind, w.agg.key, close), distinct) };
+      const agg = isHopping(spec) ? this.sumOf(w, spec) : w.agg;
+      return { key: id, result: toResult(agg, spec, this.spec.topN, this.lateBefore(w.agg.kind, w.agg.key, close)) };
     });
     this.dropPanes(dueThrough);
     return results;
@@ -441,34 +475,64 @@ export class WindowEngine {
     entries.push({ key: `w|${id}`, value: JSON.stringify(counters) });
   }
 
-  /** New ids of a pane since its last part, as its next part. */
-  private paneChanges(pane: PaneIds, entries: ChangelogEntry[]): void {
-    if (pane.users.length === pane.flushedUsers && pane.sessions.length === pane.flushedSessions) return;
-    const part: IdPart = { users: pane.users.slice(pane.flushedUsers), sessions: pane.sessions.slice(pane.flushedSessions) };
-    entries.push({ key: panePartKey(pane.parts, pane.id), value: JSON.stringify(part) });
-    pane.parts += 1;
-    pane.flushedUsers = pane.users.length;
-    pane.flushedSessions = pane.sessions.length;
+  /** A changed pane: its counters, and its new ids since its last part as its next part. */
+  private paneChanges(pane: Pane, entries: ChangelogEntry[]): void {
+    const { users, sessions, ...counters } = pane.agg;
+    if (users.length > pane.flushedUsers || sessions.length > pane.flushedSessions) {
+      const part: IdPart = { users: users.slice(pane.flushedUsers), sessions: sessions.slice(pane.flushedSessions) };
+      entries.push({ key: panePartKey(pane.parts, pane.id), value: JSON.stringify(part) });
+      pane.parts += 1;
+      pane.flushedUsers = users.length;
+      pane.flushedSessions = sessions.length;
+    }
+    entries.push({ key: `j|${pane.id}`, value: JSON.stringify(counters) });
+    pane.written = true;
+  }
+
+  /** A pane from the changelog: restored without opening windows (reopenPaneWindows does, knowing what closed). */
+  private restoredPane(id: string): Pane | undefined {
+    const key = parsePaneId(id);
+    if (!key) return undefined;
+    const spec = this.spec.windows.find((s) => s.kind === key.kind);
+    if (!spec) return undefined;
+    const kindKey = `${key.kind}|${key.key}`;
+    let byLast = this.panes.get(kindKey);
+    if (!byLast) this.panes.set(kindKey, (byLast = new Map<number, Map<number, Pane>>()));
+    let byFirst = byLast.get(key.last);
+    if (!byFirst) byLast.set(key.last, (byFirst = new Map<number, Pane>()));
+    let pane = byFirst.get(key.first);
+    if (!pane) {
+      pane = { id, first: key.first, agg: emptyAggregate(key.kind, key.key, key.last, key.last + spec.sizeMs), seen: { users: new Set(), sessions: new Set() }, parts: 0, flushedUsers: 0, flushedSessions: 0, written: true };
+      byFirst.set(key.first, pane);
+    }
+    return pane;
+  }
+
+  private loadPaneCounters(id: string, value: string): void {
+    const pane = this.restoredPane(id);
+    if (!pane) return;
+    const { users, sessions } = pane.agg;
+    pane.agg = { ...(JSON.parse(value) as Omit<WindowAggregate, 'users' | 'sessions'>), users, sessions };
   }
 
   /** A pane's id part, in part order. */
   private loadPanePart(key: PaneKey, value: string): void {
-    const pane = this.paneOf(`${key.kind}|${key.key}`, key.last, key.first);
-    this.dirtyPanes.delete(pane);
+    const pane = this.restoredPane(key.id);
+    if (!pane) return;
     const part = JSON.parse(value) as IdPart;
     for (const user of part.users) {
       if (pane.seen.users.has(user)) continue;
       pane.seen.users.add(user);
-      pane.users.push(user);
+      pane.agg.users.push(user);
     }
     for (const session of part.sessions) {
       if (pane.seen.sessions.has(session)) continue;
       pane.seen.sessions.add(session);
-      pane.sessions.push(session);
+      pane.agg.sessions.push(session);
     }
     pane.parts = Math.max(pane.parts, key.n + 1);
-    pane.flushedUsers = pane.users.length;
-    pane.flushedSessions = pane.sessions.length;
+    pane.flushedUsers = pane.agg.users.length;
+    pane.flushedSessions = pane.agg.sessions.length;
   }
 
   private load(key: string, value: string): void {
@@ -523,6 +587,7 @@ function isHopping(spec: WindowSpec): boolean {
 }
 
 interface PaneKey {
+  id: string;
   n: number;
   last: number;
   first: number;
@@ -534,14 +599,22 @@ function panePartKey(n: number, paneId: string): string {
   return `i|${n}|${paneId}`;
 }
 
-/** `i|<n>|<last>|<first>|<kind>|<key>` (the group key may hold bars: it is the rest). */
+/** `i|<n>|<pane id>` (the group key may hold bars: it is the rest). */
 function parsePanePartKey(key: string): PaneKey | undefined {
   if (!key.startsWith('i|')) return undefined;
-  const fields = key.split('|');
-  const [n, last, first] = fields.slice(1, 4).map(Number);
-  const kind = windowKinds.find((k) => k === fields[4]);
-  if (fields.length < 6 || !kind || ![n, last, first].every(Number.isSafeInteger)) return undefined;
-  return { n: n!, last: last!, first: first!, kind, key: fields.slice(5).join('|') };
+  const bar = key.indexOf('|', 2);
+  const n = Number(key.slice(2, bar));
+  const pane = bar > 2 && Number.isSafeInteger(n) ? parsePaneId(key.slice(bar + 1)) : undefined;
+  return pane && { ...pane, n };
+}
+
+/** `<last>|<first>|<kind>|<key>` */
+function parsePaneId(id: string): Omit<PaneKey, 'n'> | undefined {
+  const fields = id.split('|');
+  const [last, first] = fields.slice(0, 2).map(Number);
+  const kind = windowKinds.find((k) => k === fields[2]);
+  if (fields.length < 4 || !kind || ![last, first].every(Number.isSafeInteger)) return undefined;
+  return { id, last: last!, first: first!, kind, key: fields.slice(3).join('|') };
 }
 
 function parsePartKey(key: string): { n: number; id: string } | undefined {
