@@ -75,7 +75,7 @@ export function addIds(ids: IdSets, event: Pick<EnrichedEvent, 'userId' | 'sessi
 }
 
 /** Adds an event to everything but the ids. */
-export function addCounters(agg: WindowAggregate, event: EnrichedEvent): void {
+function addCounters(agg: WindowAggregate, event: EnrichedEvent): void {
   agg.eventsByType[event.eventType] += 1;
   if (event.eventType !== 'purchase') return;
   agg.revenueMicros += event.revenueMicros;

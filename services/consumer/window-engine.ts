@@ -320,17 +320,8 @@ export class WindowEngine {
 
   /** The aggregate of the run of windows first … last of one kind and group key; made, with the windows it opens, when first needed. */
   private paneOf(kindKey: string, spec: WindowSpec, key: string, last: number, first: number): Pane {
-    let byLast = this.panes.get(kindKey);
-    if (!byLast) this.panes.set(kindKey, (byLast = new Map<number, Map<number, Pane>>()));
-    let byFirst = byLast.get(last);
-    if (!byFirst) byLast.set(last, (byFirst = new Map<number, Pane>()));
-    let pane = byFirst.get(first);
-    if (!pane) {
-      pane = {
-        id: `${last}|${first}|${kindKey}`, first, agg: emptyAggregate(spec.kind, key, last, last + spec.sizeMs), seen: { users: new Set(), sessions: new Set() },
-        parts: 0, flushedUsers: 0, flushedSessions: 0, written: false,
-      };
-      byFirst.set(first, pane);
+    const { pane, created } = this.paneAt(kindKey, spec, key, last, first);
+    if (created) {
       const byStart = this.byKindKey.get(kindKey);
       for (let start = first; start <= last; start += spec.advanceMs) {
         if (!byStart?.has(start)) this.openWindow(spec.kind, key, start, start + spec.sizeMs);
@@ -338,6 +329,22 @@ export class WindowEngine {
     }
     this.dirtyPanes.add(pane);
     return pane;
+  }
+
+  /** The pane (last, first) of one kind and group key, made empty if there is none. */
+  private paneAt(kindKey: string, spec: WindowSpec, key: string, last: number, first: number): { pane: Pane; created: boolean } {
+    let byLast = this.panes.get(kindKey);
+    if (!byLast) this.panes.set(kindKey, (byLast = new Map<number, Map<number, Pane>>()));
+    let byFirst = byLast.get(last);
+    if (!byFirst) byLast.set(last, (byFirst = new Map<number, Pane>()));
+    const found = byFirst.get(first);
+    if (found) return { pane: found, created: false };
+    const pane: Pane = {
+      id: `${last}|${first}|${kindKey}`, first, agg: emptyAggregate(spec.kind, key, last, last + spec.sizeMs), seen: { users: new Set(), sessions: new Set() },
+      parts: 0, flushedUsers: 0, flushedSessions: 0, written: false,
+    };
+    byFirst.set(first, pane);
+    return { pane, created: true };
   }
 
   /** A hopping window's final aggregate: its own (restored) one and every pane it counts, added up. */
@@ -495,16 +502,8 @@ export class WindowEngine {
     if (!key) return undefined;
     const spec = this.spec.windows.find((s) => s.kind === key.kind);
     if (!spec) return undefined;
-    const kindKey = `${key.kind}|${key.key}`;
-    let byLast = this.panes.get(kindKey);
-    if (!byLast) this.panes.set(kindKey, (byLast = new Map<number, Map<number, Pane>>()));
-    let byFirst = byLast.get(key.last);
-    if (!byFirst) byLast.set(key.last, (byFirst = new Map<number, Pane>()));
-    let pane = byFirst.get(key.first);
-    if (!pane) {
-      pane = { id, first: key.first, agg: emptyAggregate(key.kind, key.key, key.last, key.last + spec.sizeMs), seen: { users: new Set(), sessions: new Set() }, parts: 0, flushedUsers: 0, flushedSessions: 0, written: true };
-      byFirst.set(key.first, pane);
-    }
+    const { pane } = this.paneAt(`${key.kind}|${key.key}`, spec, key.key, key.last, key.first);
+    pane.written = true;
     return pane;
   }
 
