@@ -2,23 +2,12 @@
 // a fresh, unpatched copy of kafkajs' Encoder is the reference, and a patched copy must agree with
 // it on every varint, varlong and size, alone and mixed with kafkajs' other writes.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { installVarintSpeedup, type EncoderClass } from '../../services/core/kafkajs-varint-speedup';
+import { freshKafkajsModule } from '../support/fresh-kafkajs-module';
 
-/** A copy of kafkajs' Encoder class of its own (the module loaded anew), so patching it touches nothing else. */
-function freshEncoder(): EncoderClass {
-  const load = createRequire(require.resolve('kafkajs'));
-  const file = load.resolve('./src/protocol/encoder');
-  const cached = load.cache[file];
-  delete load.cache[file];
-  try {
-    return load('./src/protocol/encoder') as EncoderClass;
-  } finally {
-    if (cached) load.cache[file] = cached;
-    else delete load.cache[file];
-  }
-}
+/** A copy of kafkajs' Encoder class of its own, so patching it touches nothing else. */
+const freshEncoder = (): EncoderClass => freshKafkajsModule<EncoderClass>('./src/protocol/encoder');
 
 interface Full {
   readonly buffer: Buffer;
