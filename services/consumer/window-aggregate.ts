@@ -97,9 +97,14 @@ export function addAggregate(sum: WindowAggregate, seen: IdSets['seen'], part: W
     product[1] += purchases;
     sum.products[productId] = product;
   }
-  const ids: IdSets = { users: sum.users, sessions: sum.sessions, seen };
-  for (const userId of part.users) addIds(ids, { userId, sessionId: null });
-  for (const sessionId of part.sessions) addIds(ids, { userId: null, sessionId });
+  addIdLists(sum, seen, part);
+}
+
+/** Lists of users and sessions (another aggregate's, a changelog part's) into an aggregate, each id once. */
+export function addIdLists(agg: WindowAggregate, seen: IdSets['seen'], lists: { users: readonly string[]; sessions: readonly string[] }): void {
+  const ids: IdSets = { users: agg.users, sessions: agg.sessions, seen };
+  for (const userId of lists.users) addIds(ids, { userId, sessionId: null });
+  for (const sessionId of lists.sessions) addIds(ids, { userId: null, sessionId });
 }
 
 export function toResult(agg: WindowAggregate, spec: WindowSpec, topN: number, lateRecords: number): WindowResult {

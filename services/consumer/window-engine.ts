@@ -22,7 +22,7 @@
 // sets united). With the defaults that is 2 aggregate updates per event and group key instead of 6,
 // and each event's share of the changelog written once instead of once per window.
 import type { KeyedEventRecord, WatermarkRecord } from './repartition-records';
-import { addAggregate, addIds, addToAggregate, emptyAggregate, resultKey, toResult, type IdSets, type WindowAggregate, type WindowResult } from './window-aggregate';
+import { addAggregate, addIdLists, addToAggregate, emptyAggregate, resultKey, toResult, type IdSets, type WindowAggregate, type WindowResult } from './window-aggregate';
 import { closeTime, oldestStartContaining, windowKinds, type WindowKind, type WindowSpec } from './windows';
 import type { EnrichedEvent } from './enrich';
 
@@ -518,7 +518,7 @@ export class WindowEngine {
   private loadPanePart(key: PaneKey, value: string): void {
     const pane = this.restoredPane(key.id);
     if (!pane) return;
-    addIdPart(pane.agg, pane.seen, JSON.parse(value) as IdPart);
+    addIdLists(pane.agg, pane.seen, JSON.parse(value) as IdPart);
     pane.parts = Math.max(pane.parts, key.n + 1);
     pane.flushedUsers = pane.agg.users.length;
     pane.flushedSessions = pane.agg.sessions.length;
@@ -550,17 +550,10 @@ export class WindowEngine {
   private loadPart(id: string, value: string): void {
     const open = this.windows.get(id);
     if (!open) return;
-    addIdPart(open.agg, open.seen, JSON.parse(value) as IdPart);
+    addIdLists(open.agg, open.seen, JSON.parse(value) as IdPart);
     open.flushedUsers = open.agg.users.length;
     open.flushedSessions = open.agg.sessions.length;
   }
-}
-
-/** A changelog part's ids into an aggregate, each once. */
-function addIdPart(agg: WindowAggregate, seen: IdSets['seen'], part: IdPart): void {
-  const ids: IdSets = { users: agg.users, sessions: agg.sessions, seen };
-  for (const userId of part.users) addIds(ids, { userId, sessionId: null });
-  for (const sessionId of part.sessions) addIds(ids, { userId: null, sessionId });
 }
 
 function partKey(n: number, id: string): string {
