@@ -62,11 +62,31 @@ function readSmallVarLong(decoder: RecordReader): number | undefined {
   return undefined;
 }
 
-/** `base + delta` as kafkajs prints it, when numbers give it exactly; otherwise undefined. */
-function plus(base: string, delta: number): string | undefined {
-  const start = Number(base);
-  const sum = start + delta;
-  return Number.isSafeInteger(start) && Number.isSafeInteger(sum) && String(start) === base ? String(sum) : undefined;
+/**
+ * A batch's first offset or first timestamp (a string) as a number, NaN when a number would not
+ * be exact; remembered, so that a batch's records parse their shared base once, not once each.
+ */
+class BatchBase {
+  private text: string | undefined;
+  private value = Number.NaN;
+
+  of(text: string): number {
+    if (text !== this.text) {
+      const value = Number(text);
+      this.text = text;
+      this.value = Number.isSafeInteger(value) && String(value) === text ? value : Number.NaN;
+    }
+    return this.value;
+  }
+}
+
+const offsetBase = new BatchBase();
+const timestampBase = new BatchBase();
+
+/** `base + delta` as kafkajs prints it, when numbers give it exactly (NaN, the inexact base, never does); otherwise undefined. */
+function plus(base: number, delta: number): string | undefined {
+  const sum = base + delta;
+  return Number.isSafeInteger(sum) ? String(sum) : undefined;
 }
 
 /** A record's headers as kafkajs gives them: one value per key, an array for a repeated key. */
@@ -96,8 +116,8 @@ export const decodeRecord: RecordDecoder = (decoder, batchContext) => {
   const start = decoder.offset;
   const attributes = decoder.readInt8();
   const delta = readSmallVarLong(decoder);
-  const timestamp = timestampType === logAppendTime && maxTimestamp ? maxTimestamp : delta === undefined ? undefined : plus(firstTimestamp, delta);
-  const offset = delta === undefined ? undefined : plus(firstOffset, decoder.readVarInt());
+  const timestamp = timestampType === logAppendTime && maxTimestamp ? maxTimestamp : delta === undefined ? undefined : plus(timestampBase.of(firstTimestamp), delta);
+  const offset = delta === undefined ? undefined : plus(offsetBase.of(firstOffset), decoder.readVarInt());
   if (timestamp === undefined || offset === undefined) {
     decoder.offset = start;
     fallbacks++;
