@@ -240,20 +240,20 @@ export class WindowEngine {
   /** Rebuilds an engine from the latest changelog value of every key (tombstoned keys absent). */
   static restore(spec: EngineSpec, entries: Map<string, string>): WindowEngine {
     const engine = new WindowEngine(spec);
-    const parts: [string, number, string][] = [];
-    const paneParts: [PaneKey, number, string][] = [];
+    const parts: [string, string, number, string][] = [];
+    const paneParts: [string, PaneKey, number, string][] = [];
     for (const [key, value] of entries) {
       const part = parsePartKey(key);
       const panePart = part ? undefined : parsePanePartKey(key);
-      if (part) parts.push([part.id, part.n, value]);
-      else if (panePart) paneParts.push([panePart, panePart.n, value]);
-      else if (key.startsWith('j|')) engine.loadPaneCounters(key.slice(2), value);
-      else engine.load(key, value);
+      if (part) parts.push([key, part.id, part.n, value]);
+      else if (panePart) paneParts.push([key, panePart, panePart.n, value]);
+      else if (key.startsWith('j|')) restoring(key, () => engine.loadPaneCounters(key.slice(2), value));
+      else restoring(key, () => engine.load(key, value));
     }
-    parts.sort(([, a], [, b]) => a - b);
-    for (const [id, , value] of parts) engine.loadPart(id, value);
-    paneParts.sort(([, a], [, b]) => a - b);
-    for (const [pane, , value] of paneParts) engine.loadPanePart(pane, value);
+    parts.sort(([, , a], [, , b]) => a - b);
+    for (const [key, id, , value] of parts) restoring(key, () => engine.loadPart(id, value));
+    paneParts.sort(([, , a], [, , b]) => a - b);
+    for (const [key, pane, , value] of paneParts) restoring(key, () => engine.loadPanePart(pane, value));
     engine.reopenPaneWindows();
     return engine;
   }
@@ -553,6 +553,15 @@ export class WindowEngine {
     addIdLists(open.agg, open.seen, JSON.parse(value) as IdPart);
     open.flushedUsers = open.agg.users.length;
     open.flushedSessions = open.agg.sessions.length;
+  }
+}
+
+/** Loads one changelog entry; a value that cannot be read is an error naming its key (the state is not guessed at). */
+function restoring(key: string, load: () => void): void {
+  try {
+    load();
+  } catch (error) {
+    throw new Error(`window state: changelog entry ${JSON.stringify(key)} cannot be restored: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -354,6 +354,12 @@ describe('window engine state', () => {
     assert.deepEqual(out.results.map((r) => [r.windowStartMs, r.distinctUsers]), [[0, 1], [1000, 1], [2000, 1]]);
   });
 
+  it('a changelog value that cannot be read stops the restore with an error naming its key', () => {
+    for (const key of ['j|2000|0|sliding|overall', 'i|0|2000|0|sliding|overall', 'w|sliding|overall|0', 'l|sliding|overall', 'meta']) {
+      assert.throws(() => WindowEngine.restore(sliding, new Map([[key, '{not json']])), new RegExp(`changelog entry "${key.replace(/\|/g, '\\|')}" cannot be restored`), key);
+    }
+  });
+
   it('restores a sliding window written by an earlier version (counters and ids of its own): they add up with its panes and leave with it', () => {
     const old = new Map([
       ['w|sliding|overall|0', JSON.stringify({ kind: 'sliding', key: 'overall', start: 0, end: 3000, eventsByType: { view: 2, cart: 0, remove_from_cart: 0, purchase: 0, refund: 0 }, revenueMicros: 0, purchasePriceMicros: 0, products: {}, parts: 1 })],
