@@ -4,7 +4,7 @@
 import { ConfigError } from '../../services/core/env';
 import { consumerDefaults, consumerEnv, type ConsumerSettings } from '../../services/consumer/config';
 import {
-  compressions, keyStrategies, presetNames, producerEnv, readProducerConfig, type ProducerSettings,
+  compressions, gzipLevelRange, keyStrategies, presetNames, producerEnv, readProducerConfig, type ProducerSettings,
 } from '../../services/producer/config';
 import { ConfigReader } from './reader';
 
@@ -39,7 +39,7 @@ export function readConsumer(r: ConfigReader): { replicas: number; settings: Con
   return { replicas: r.int('replicas', 1, { min: 1, max: 64 }), settings };
 }
 
-export const producerKeys = ['dataset', 'preset', 'timeZone', 'rate', 'replaySpeed', 'key', 'compression', 'batchMessages', 'batchBytes'] as const;
+export const producerKeys = ['dataset', 'preset', 'timeZone', 'rate', 'replaySpeed', 'key', 'compression', 'gzipLevel', 'batchMessages', 'batchBytes'] as const;
 
 export function readProducer(r: ConfigReader): { dataset: Dataset; settings: Partial<ProducerSettings> } {
   const dataset = readDataset(r.child('dataset', ['generate', 'file']));
@@ -53,9 +53,12 @@ export function readProducer(r: ConfigReader): { dataset: Dataset; settings: Par
     ...(replaySpeed !== undefined ? { pace: { mode: 'replay', speed: replaySpeed } } : {}),
     ...(r.has('key') ? { key: r.oneOf('key', keyStrategies, 'session') } : {}),
     ...(r.has('compression') ? { compression: r.oneOf('compression', compressions, 'gzip') } : {}),
+    ...(r.has('gzipLevel') ? { gzipLevel: r.int('gzipLevel', 1, gzipLevelRange) } : {}),
     ...(r.has('batchMessages') ? { batchMessages: r.int('batchMessages', 5000, { min: 1, max: 100_000 }) } : {}),
     ...(r.has('batchBytes') ? { batchBytes: r.int('batchBytes', 4 << 20, { min: 1024, max: 64 << 20 }) } : {}),
   };
+  // The producer refuses this too, but producerEnv leaves the level out beside compression none.
+  r.check(settings.gzipLevel === undefined || settings.compression !== 'none', 'gzipLevel', 'applies to gzip only, and producer.compression is none: drop one of the two');
   checkWithProducer(r, settings);
   return { dataset, settings };
 }

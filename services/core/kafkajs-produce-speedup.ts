@@ -14,9 +14,8 @@
 // kafkajs' produce requests v4 to v7 take v3's encoder when they load: this must be installed
 // before the first produce request is built (services/core/kafkajs-fixes.ts), and refuses after.
 import { createRequire } from 'node:module';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import type { IHeaders, Message } from 'kafkajs';
+import { gzipRecords, isLeveledGzipCodec } from './gzip-codec';
 import { encodedRecordsOf, isFiller, isStandIn, recordFieldLength, writeField } from './encoded-records';
 import { varIntSize, writeVarIntAt, type EncoderClass, type EncoderLike } from './kafkajs-varint-speedup';
 
@@ -72,8 +71,6 @@ export interface KafkaModules {
   gzipCodec: Codec;
   Long: { fromInt(value: number): unknown; fromValue(value: unknown): unknown };
 }
-
-const gzip = promisify(gzipCallback);
 
 const MAGIC_BYTE = 2;
 const TRANSACTIONAL_MASK = 16;
@@ -202,13 +199,9 @@ function encoderOf(Encoder: KafkaEncoderClass, bytes: Buffer): KafkaEncoder {
  */
 export function fastProduceRequest(original: ProduceRequestV3, modules: KafkaModules): ProduceRequestV3 {
   const { Encoder, crc32C, lookupCodec, gzipCodec, Long } = modules;
-  /**
-   * kafkajs' gzip with one output buffer for the whole batch: zlib's default 16 KiB output chunks
-   * cost a round trip from libuv's thread to JavaScript each. The compressed bytes do not depend on
-   * the chunk size.
-   */
+  /** gzip, kafkajs' own or at a level (gzip-codec.ts), into one output buffer for the whole batch. */
   const compress = (codec: Codec, records: Buffer): Promise<Buffer> =>
-    codec === gzipCodec ? gzip(records, { chunkSize: Math.max(64 * 1024, records.length + 1024) }) : codec.compress(encoderOf(Encoder, records));
+    isLeveledGzipCodec(codec) ? codec.compressRecords(records) : codec === gzipCodec ? gzipRecords(records) : codec.compress(encoderOf(Encoder, records));
   return (args) => {
     const request = original(args);
     const { acks, timeout, transactionalId = null, producerId = Long.fromInt(-1), producerEpoch = 0, compression = 0, topicData } = args;

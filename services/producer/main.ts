@@ -5,6 +5,7 @@ import '../core/kafkajs-fixes';
 import { KafkaJSNonRetriableError, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { ConfigError } from '../core/env';
+import { useGzipLevel } from '../core/gzip-codec';
 import { createKafka } from '../core/kafka-client';
 import { checkPlaintextListeners } from '../core/listener-probe';
 import { createLogger } from '../core/logger';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   let kafkaFailed = false;
   const server = await startMetricsServer(registry, { port: config.metricsPort, healthy: () => !kafkaFailed });
   logger.info({ metricsPort: server.port }, 'metrics served on /metrics');
+  if (config.compression === 'gzip') useGzipLevel(config.gzipLevel);
   const kafka = createKafka(config.kafka, logger);
   const producer = createTransactionalProducer(kafka, config.transactionalId);
   const controller = new AbortController();

@@ -102,6 +102,13 @@ describe('infra stack config', () => {
     assert.ok(found.some((p) => p.startsWith('ecommerce-pipeline:consumer is refused by the consumer: consumer settings: WINDOW_GROUP_BY entry "weather"')), found.join('\n'));
   });
 
+  it("takes the producer's gzip level, refused out of range or beside compression none", () => {
+    assert.equal(validateStackConfig({ producer: { gzipLevel: 6 } }, defaults).services.producer.settings.gzipLevel, 6);
+    assert.ok(problems({ producer: { gzipLevel: 12 } }).some((p) => p.startsWith('ecommerce-pipeline:producer.gzipLevel=12')), problems({ producer: { gzipLevel: 12 } }).join('\n'));
+    const found = problems({ producer: { compression: 'none', gzipLevel: 1 } });
+    assert.ok(found.some((p) => p.startsWith('ecommerce-pipeline:producer.gzipLevel applies to gzip only, and producer.compression is none')), found.join('\n'));
+  });
+
   it('refuses a group id outside the prefix the ACLs grant', () => {
     assert.ok(problems({ consumer: { groupId: 'analytics' } }).some((p) => p.startsWith('ecommerce-pipeline:consumer.groupId=analytics must start with ecommerce-consumer')));
   });

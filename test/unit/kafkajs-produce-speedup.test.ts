@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { CompressionTypes, type Message } from 'kafkajs';
+import { useGzipLevel } from '../../services/core/gzip-codec';
 import { encodedRecordsOf, RecordsWriter, recordFieldLength } from '../../services/core/encoded-records';
 import { encodeRecords, fastProduceRequest, kafkajsModules, type ProduceRequestArgs, type ProduceRequestV3 } from '../../services/core/kafkajs-produce-speedup';
 import { decodeRecords, expandStandIns } from '../support/kafka-records';
@@ -80,6 +81,20 @@ describe('kafkajs produce speed-up', () => {
     const [expected, actual] = await both(request(messages, { compression: CompressionTypes.GZIP, transactionalId: 't' }));
     assert.ok(expected.length > 4 * 16 * 1024, `only ${expected.length} bytes`);
     assert.ok(actual.equals(expected));
+  });
+
+  it('compresses at the level the producer registered (gzip-codec.ts), as kafkajs does with that codec', async () => {
+    const messages = Array.from({ length: 400 }, (_, i) => ({ key: `k${i % 17}`, value: JSON.stringify({ eventId: `events.csv:${i}`, eventType: i % 3 ? 'view' : 'cart', price: i * 1.25 }) }));
+    const args = request(messages, { compression: CompressionTypes.GZIP, transactionalId: 't' });
+    const [atDefault] = await both(args);
+    const restore = useGzipLevel(1);
+    try {
+      const [expected, actual] = await both(args);
+      assert.ok(actual.equals(expected), `${actual.length} bytes against ${expected.length}`);
+      assert.ok(!actual.equals(atDefault), 'level 1 built the same bytes as zlib\'s default level');
+    } finally {
+      restore();
+    }
   });
 
   it('builds several topics and partitions, and partitions with no messages, as kafkajs does', async () => {

@@ -14,6 +14,7 @@ describe('producer config', () => {
     assert.equal(config.preset, 'auto');
     assert.equal(config.key, 'session');
     assert.equal(config.compression, 'gzip');
+    assert.equal(config.gzipLevel, 1);
     assert.equal(config.timeZone, 'Europe/London');
     assert.deepEqual(config.pace, { mode: 'max' });
     assert.deepEqual(config.topics, { raw: 'ecommerce_topic', deadLetter: 'ecommerce_dead_letter', sourceOffsets: 'ecommerce_producer_offsets' });
@@ -51,6 +52,7 @@ describe('producer config', () => {
       pace: { mode: 'replay', speed: 60 },
       key: 'user',
       compression: 'none',
+      gzipLevel: 1,
       batchMessages: 100,
       batchBytes: 65536,
       progressIntervalSeconds: 5,
@@ -60,9 +62,18 @@ describe('producer config', () => {
     };
     const { kafka: _kafka, metricsPort: _port, ...back } = readProducerConfig({ ...base, ...producerEnv(settings) });
     assert.deepEqual(back, settings);
+    const gzip = readProducerConfig({ ...base, ...producerEnv({ compression: 'gzip', gzipLevel: 6 }) });
+    assert.deepEqual([gzip.compression, gzip.gzipLevel], ['gzip', 6]);
     const rate = readProducerConfig({ ...base, ...producerEnv({ pace: { mode: 'rate', eventsPerSecond: 250 } }) });
     assert.deepEqual(rate.pace, { mode: 'rate', eventsPerSecond: 250 });
     assert.deepEqual(producerEnv({}), {});
+  });
+
+  it('takes a gzip level from 1 to 9, and only with gzip', () => {
+    assert.equal(readProducerConfig({ ...base, PRODUCER_GZIP_LEVEL: '9' }).gzipLevel, 9);
+    assert.equal(readProducerConfig({ ...base, ...flagsToEnv(['--gzip-level', '4']) }).gzipLevel, 4);
+    for (const bad of ['0', '10', 'fast', '1.5']) assert.throws(() => readProducerConfig({ ...base, PRODUCER_GZIP_LEVEL: bad }), new RegExp(`PRODUCER_GZIP_LEVEL="${bad.replace('.', '\\.')}" is not an integer in \\[1, 9\\]`));
+    assert.throws(() => readProducerConfig({ ...base, PRODUCER_COMPRESSION: 'none', PRODUCER_GZIP_LEVEL: '1' }), /PRODUCER_GZIP_LEVEL applies to gzip only, and PRODUCER_COMPRESSION=none/);
   });
 
   it('flags override the variables they stand for', () => {
