@@ -40,11 +40,12 @@ function propertiesFile(path: string, props: ClientProperties): string {
 /** ProducerPerformance with acks=all and idempotence, like our producer; payloads from a file of sample events. */
 export async function producerPerformance(options: {
   bootstrap: string; topic: string; records: number; payloadFile: string; payloadBytes: number;
-  client: ClientProperties; workDir: string; compression?: string;
+  client: ClientProperties; workDir: string; compression?: string; gzipLevel?: number;
 }): Promise<Throughput> {
   const config = propertiesFile(`${options.workDir}/producer-perf.properties`, {
     ...options.client, 'bootstrap.servers': options.bootstrap, acks: 'all', 'enable.idempotence': 'true',
     'compression.type': options.compression ?? 'none', 'linger.ms': '5',
+    ...(options.gzipLevel === undefined ? {} : { 'compression.gzip.level': String(options.gzipLevel) }),
   });
   const { stdout } = await run('java', [
     ...kafkaToolJvmArgs('org.apache.kafka.tools.ProducerPerformance', { heapMb: 512, server: true }),

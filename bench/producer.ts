@@ -12,7 +12,7 @@ import { freePorts } from '../tools/kafka/free-port';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../tools/local-stack';
 import { startService, type Service } from '../tools/service-process';
 import { kcatProduce } from './anchors';
-import { argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, writeAnchorPayloads, type BenchBroker, type PairedRound } from './setup';
+import { argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, kcatGzip, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, writeAnchorPayloads, type BenchBroker, type PairedRound } from './setup';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     const rounds: PairedRound[] = [];
     for (let i = 0; i < repeat; i++) {
       const kcatTopics = await provisionTopicsAndAcls(broker.tls, config, `_kcat${i}`);
-      const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: { ...kcatClient, 'compression.codec': 'gzip' } });
+      const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: kcatGzip(kcatClient) });
       for (const [v, [name, variantEnv]] of variants.entries()) {
         const topics = await provisionTopicsAndAcls(broker.tls, config, `_ours${i}_${v}`);
         const env: Record<string, string> = { ...serviceEnvs(broker.tls, config, topics, work).producer, PRODUCER_FILE: csv, LOG_LEVEL: 'warn', ...extraEnv, ...variantEnv };

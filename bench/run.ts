@@ -13,7 +13,7 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs, type TopicNames } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance, type Throughput } from './anchors';
-import { argValue, compileServices, checkAgainstOracle, flagValues, formatTable, generateDataset, machineInfo, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type PairedRound, type Row } from './setup';
+import { anchorGzipLevel, argValue, compileServices, checkAgainstOracle, flagValues, formatTable, generateDataset, kcatGzip, machineInfo, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type PairedRound, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 async function main(): Promise<void> {
@@ -84,14 +84,14 @@ async function main(): Promise<void> {
     const warm = await generateDataset(warmRows, config, warmDir);
     const warmTopics = await provisionTopicsAndAcls(tls, config, '_warm');
     const warmPayloads = writeAnchorPayloads(warm.csv, warmRows, warmDir);
-    await kcatProduce({ bootstrap, topic: (await provisionTopicsAndAcls(tls, config, '_warmkcat')).raw, payloadFile: warmPayloads.kcatFile, records: warmRows, payloadBytes: warmPayloads.payloadBytes, client: { ...kcatClient, 'compression.codec': 'gzip' } });
+    await kcatProduce({ bootstrap, topic: (await provisionTopicsAndAcls(tls, config, '_warmkcat')).raw, payloadFile: warmPayloads.kcatFile, records: warmRows, payloadBytes: warmPayloads.payloadBytes, client: kcatGzip(kcatClient) });
     await runProducer(warmTopics, warm.csv, 'producer-warm.log');
     await runConsumer(warmTopics, 'ecommerce-consumer-bench-warm', warm.expectedWindows, 'consumer-warm.log');
 
     const rowsOut: Row[] = [];
     say('anchor: ProducerPerformance');
-    const pp = await producerPerformance({ bootstrap, topic: anchors.raw, records: rows, payloadFile, payloadBytes, client: javaClient, workDir: work, compression: 'gzip' });
-    rowsOut.push({ benchmark: 'anchor', what: 'Kafka ProducerPerformance (acks=all, idempotent, gzip)', result: pp });
+    const pp = await producerPerformance({ bootstrap, topic: anchors.raw, records: rows, payloadFile, payloadBytes, client: javaClient, workDir: work, compression: 'gzip', gzipLevel: anchorGzipLevel });
+    rowsOut.push({ benchmark: 'anchor', what: `Kafka ProducerPerformance (acks=all, idempotent, gzip ${anchorGzipLevel})`, result: pp });
     say('anchor: ConsumerPerformance');
     const cp = await consumerPerformance({ bootstrap, topic: anchors.raw, records: rows, client: javaClient, workDir: work });
     rowsOut.push({ benchmark: 'anchor', what: 'Kafka ConsumerPerformance', result: cp });
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < producerRounds; round++) {
       say(`anchor kcat -P, then ours: producer (round ${round + 1} of ${producerRounds})`);
       const kcatTopics = await provisionTopicsAndAcls(tls, config, `_kcat${round}`);
-      const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: { ...kcatClient, 'compression.codec': 'gzip' } });
+      const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: kcatGzip(kcatClient) });
       kc ??= await kcatConsume({ bootstrap, topic: kcatTopics.raw, records: rows, client: kcatClient });
       // The first round fills the topic the processor benchmark reads.
       const topics = round === 0 ? soloTopics : await provisionTopicsAndAcls(tls, config, `_solo${round}`);
@@ -111,10 +111,10 @@ async function main(): Promise<void> {
     }
     const median = medianRound(rounds);
     const roundsLine = `Producer rounds, ours / kcat -P run just before: ${rounds.map((r) => `${Math.round(r.ours.recordsPerSecond).toLocaleString('en-US')} / ${Math.round(r.anchor.recordsPerSecond).toLocaleString('en-US')} rows/s = ${(r.ours.recordsPerSecond / r.anchor.recordsPerSecond).toFixed(2)}`).join('; ')}. The table shows the round with the median ratio.`;
-    rowsOut.push({ benchmark: 'anchor', what: `kcat -P (acks=all, idempotent, gzip), median round of ${producerRounds}`, result: median.anchor });
+    rowsOut.push({ benchmark: 'anchor', what: `kcat -P (acks=all, idempotent, gzip ${anchorGzipLevel}), median round of ${producerRounds}`, result: median.anchor });
     rowsOut.push({ benchmark: 'anchor', what: 'kcat -C', result: kc! });
     const producerResult = median.ours;
-    rowsOut.push({ benchmark: 'producer', what: `our producer: CSV → ecommerce_topic (mTLS, transactional, gzip), median round of ${producerRounds}`, result: producerResult, anchor: 'ProducerPerformance', ratio: producerResult.recordsPerSecond / pp.recordsPerSecond });
+    rowsOut.push({ benchmark: 'producer', what: `our producer: CSV → ecommerce_topic (mTLS, transactional, gzip ${anchorGzipLevel}), median round of ${producerRounds}`, result: producerResult, anchor: 'ProducerPerformance', ratio: producerResult.recordsPerSecond / pp.recordsPerSecond });
     rowsOut.push({ benchmark: 'producer', what: '  the same, against kcat -P in that round', result: producerResult, anchor: 'kcat -P', ratio: median.ratio });
 
     say('ours: processor (raw topic already full)');

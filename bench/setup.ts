@@ -8,6 +8,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { StackConfig } from '../infra/config/stack-config';
 import { metricNames } from '../services/core/metric-names';
+import { producerDefaults } from '../services/producer/config';
 import { writeGeneratedCsv } from '../services/producer/generator';
 import { kafkaVersion, repoRoot } from '../tools/kafka/kafka-runtime';
 import { startTlsCluster, type TlsCluster } from '../test/support/tls-cluster';
@@ -58,6 +59,13 @@ export function compileServices(): string {
   if (tsc.status !== 0) throw new Error(`tsc failed:\n${tsc.stdout}${tsc.stderr}`);
   return path.join(dir, 'out');
 }
+
+/**
+ * gzip for the anchors at our producer's default level (kcat's `compression.level`, the Java
+ * producer's `compression.gzip.level`), so that both sides spend the same effort compressing.
+ */
+export const anchorGzipLevel: number = producerDefaults.gzipLevel;
+export const kcatGzip = (client: ClientProperties): ClientProperties => ({ ...client, 'compression.codec': 'gzip', 'compression.level': String(anchorGzipLevel) });
 
 export const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 
