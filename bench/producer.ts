@@ -1,9 +1,10 @@
-// `npm run bench:producer [-- --rows N] [--repeat K] [--cpu-prof DIR] [--env KEY=VALUE …] [--variant KEY=VALUE …]`
+// `npm run bench:producer [-- --rows N] [--repeat K] [--gzip-level L] [--cpu-prof DIR] [--env KEY=VALUE …] [--variant KEY=VALUE …]`
 // (default 1,000,000 rows, 2 repeats): the producer alone against kcat -P on the same broker in the
 // same run, alternating the two so that a loaded machine slows both alike. For measuring producer
 // changes quickly; `npm run bench` gives the numbers of record. `--cpu-prof DIR` writes the
 // producer's CPU profiles there; `--env` passes PRODUCER_* settings (batch sizes, compression);
 // `--variant` runs the producer a second time in each round with these settings on top, to compare.
+// `--gzip-level L` compresses at level L on both sides (ours and kcat -P; default our producer's).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +13,15 @@ import { freePorts } from '../tools/kafka/free-port';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../tools/local-stack';
 import { startService, type Service } from '../tools/service-process';
 import { kcatProduce } from './anchors';
-import { argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, kcatGzip, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, writeAnchorPayloads, type BenchBroker, type PairedRound } from './setup';
+import { anchorGzipLevel, argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, kcatGzip, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, writeAnchorPayloads, type BenchBroker, type PairedRound } from './setup';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
   const repeat = flagValues('--repeat').length > 0 ? Number(flagValues('--repeat')[0]) : 2;
   const profileDir = flagValues('--cpu-prof')[0];
-  const extraEnv = envFlag('--env');
+  const gzipLevel = flagValues('--gzip-level').length > 0 ? Number(flagValues('--gzip-level')[0]) : anchorGzipLevel;
+  if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) throw new Error(`--gzip-level takes a whole number from 1 to 9 (got ${flagValues('--gzip-level')[0]})`);
+  const extraEnv = { PRODUCER_GZIP_LEVEL: String(gzipLevel), ...envFlag('--env') };
   const variants: [string, Record<string, string>][] = [['ours', {}]];
   if (flagValues('--variant').length > 0) variants.push([flagValues('--variant').join(' '), envFlag('--variant')]);
   const config = loadStack('dev');
@@ -37,7 +40,7 @@ async function main(): Promise<void> {
     const rounds: PairedRound[] = [];
     for (let i = 0; i < repeat; i++) {
       const kcatTopics = await provisionTopicsAndAcls(broker.tls, config, `_kcat${i}`);
-      const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: kcatGzip(kcatClient) });
+      const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: kcatGzip(kcatClient, gzipLevel) });
       for (const [v, [name, variantEnv]] of variants.entries()) {
         const topics = await provisionTopicsAndAcls(broker.tls, config, `_ours${i}_${v}`);
         const env: Record<string, string> = { ...serviceEnvs(broker.tls, config, topics, work).producer, PRODUCER_FILE: csv, LOG_LEVEL: 'warn', ...extraEnv, ...variantEnv };
@@ -69,7 +72,7 @@ async function main(): Promise<void> {
     }
     const median = medianRound(rounds);
     lines.push(`median round of ${rounds.length} (as npm run bench reports it): ours ${Math.round(median.ours.recordsPerSecond)} rows/s, kcat -P ${Math.round(median.anchor.recordsPerSecond)} rows/s, ratio ${median.ratio.toFixed(2)}`);
-    process.stdout.write(`${rows} rows; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n${lines.join('\n')}\n`);
+    process.stdout.write(`${rows} rows, gzip level ${gzipLevel} on both sides; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n${lines.join('\n')}\n`);
   } finally {
     for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL');
     await broker?.tls.cluster.stop();

@@ -65,7 +65,7 @@ export function compileServices(): string {
  * producer's `compression.gzip.level`), so that both sides spend the same effort compressing.
  */
 export const anchorGzipLevel: number = producerDefaults.gzipLevel;
-export const kcatGzip = (client: ClientProperties): ClientProperties => ({ ...client, 'compression.codec': 'gzip', 'compression.level': String(anchorGzipLevel) });
+export const kcatGzip = (client: ClientProperties, level = anchorGzipLevel): ClientProperties => ({ ...client, 'compression.codec': 'gzip', 'compression.level': String(level) });
 
 export const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 

@@ -88,11 +88,16 @@ export class RecordsWriter {
   }
 }
 
-/** Writes a record's key or value (`length`: its recordFieldLength) with its length before it; returns the offset after it. */
+/**
+ * Writes a record's key or value (`length`: its recordFieldLength) with its length before it;
+ * returns the offset after it. A string whose UTF-8 length is its length in UTF-16 units is ASCII
+ * (any other character takes two bytes or more), and its bytes are its characters' codes: written
+ * as latin1, which copies them without UTF-8's encoder, in half the time (events are ASCII).
+ */
 export function writeField(buf: Buffer, at: number, value: string | Buffer | null, length: number): number {
   at = writeVarIntAt(buf, at, length);
   if (value === null) return at;
-  if (typeof value === 'string') buf.write(value, at, length, 'utf8');
+  if (typeof value === 'string') buf.write(value, at, length, length !== value.length ? 'utf8' : 'latin1');
   else value.copy(buf, at);
   return at + length;
 }

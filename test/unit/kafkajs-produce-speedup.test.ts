@@ -8,8 +8,9 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { CompressionTypes, type Message } from 'kafkajs';
 import { useGzipLevel } from '../../services/core/gzip-codec';
-import { encodedRecordsOf, RecordsWriter, recordFieldLength } from '../../services/core/encoded-records';
+import { encodedRecordsOf, RecordsWriter, recordFieldLength, writeField } from '../../services/core/encoded-records';
 import { encodeRecords, fastProduceRequest, kafkajsModules, type ProduceRequestArgs, type ProduceRequestV3 } from '../../services/core/kafkajs-produce-speedup';
+import { varIntSize } from '../../services/core/kafkajs-varint-speedup';
 import { decodeRecords, expandStandIns } from '../support/kafka-records';
 
 const load = createRequire(require.resolve('kafkajs'));
@@ -171,6 +172,18 @@ describe('kafkajs produce speed-up', () => {
       assert.deepEqual(records.map((r) => [r.offsetDelta, r.timestampDelta, r.key, r.value?.length ?? null]), [[0, 0, 'k', 1], [1, 0, 'k', 100_000], [2, 0, 'k', null], [3, 0, 'k', 1]]);
       assert.equal(records[1]!.value, big);
     });
+  });
+
+  it('writes every string as UTF-8: ASCII by its codes, anything else through the UTF-8 encoder', () => {
+    const strings = ['', 'plain {"ascii":1}', 'caf\u00e9', '\u00ff\u0080', '\u20ac', '\ud83d\ude00', 'lone \ud800 surrogate', '\u007f\u0000'];
+    for (const text of strings) {
+      const length = recordFieldLength(text);
+      const buf = Buffer.alloc(length + 8);
+      const end = writeField(buf, 0, text, length);
+      const bytes = Buffer.from(text, 'utf8');
+      assert.equal(end, varIntSize(length) + length, JSON.stringify(text));
+      assert.ok(buf.subarray(end - length, end).equals(bytes), `${JSON.stringify(text)}: ${buf.subarray(end - length, end).toString('hex')} against ${bytes.toString('hex')}`);
+    }
   });
 
   it("fails where kafkajs' own code fails", async () => {
