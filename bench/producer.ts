@@ -8,23 +8,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipLevelRange } from '../services/producer/config';
 import { writeGeneratedCsv } from '../services/producer/generator';
 import { freePorts } from '../tools/kafka/free-port';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs } from '../tools/local-stack';
 import { startService, type Service } from '../tools/service-process';
 import { kcatProduce } from './anchors';
-import { anchorGzipLevel, argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, kcatGzip, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, writeAnchorPayloads, type BenchBroker, type PairedRound } from './setup';
+import { argValue, compileServices, cpuProfileArgs, processCpuSeconds, envFlag, flagValues, kcatGzip, medianRound, processMiB, producerGzipLevel, runMain, say, servicePid, startBenchBroker, throughput, writeAnchorPayloads, type BenchBroker, type PairedRound } from './setup';
 
 async function main(): Promise<void> {
   const rows = argValue('--rows', 1_000_000);
   const repeat = flagValues('--repeat').length > 0 ? Number(flagValues('--repeat')[0]) : 2;
   const profileDir = flagValues('--cpu-prof')[0];
-  const gzipLevel = flagValues('--gzip-level').length > 0 ? Number(flagValues('--gzip-level')[0]) : anchorGzipLevel;
-  if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) throw new Error(`--gzip-level takes a whole number from 1 to 9 (got ${flagValues('--gzip-level')[0]})`);
+  const config = loadStack('dev');
+  const gzipLevel = flagValues('--gzip-level').length > 0 ? Number(flagValues('--gzip-level')[0]) : producerGzipLevel(config);
+  const { min, max } = gzipLevelRange;
+  if (!Number.isInteger(gzipLevel) || gzipLevel < min || gzipLevel > max) throw new Error(`--gzip-level takes a whole number from ${min} to ${max} (got ${flagValues('--gzip-level')[0]})`);
   const extraEnv = { PRODUCER_GZIP_LEVEL: String(gzipLevel), ...envFlag('--env') };
   const variants: [string, Record<string, string>][] = [['ours', {}]];
   if (flagValues('--variant').length > 0) variants.push([flagValues('--variant').join(' '), envFlag('--variant')]);
-  const config = loadStack('dev');
   const compiledDir = compileServices();
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-producer-'));
   let broker: BenchBroker | undefined;

@@ -13,7 +13,7 @@ import { repoRoot } from '../tools/kafka/kafka-runtime';
 import { loadStack, provisionTopicsAndAcls, serviceEnvs, type TopicNames } from '../tools/local-stack';
 import { startService, stopService, type Service } from '../tools/service-process';
 import { consumerPerformance, kcatConsume, kcatProduce, producerPerformance, type Throughput } from './anchors';
-import { anchorGzipLevel, argValue, compileServices, checkAgainstOracle, flagValues, formatTable, generateDataset, kcatGzip, machineInfo, medianRound, processMiB, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type PairedRound, type Row } from './setup';
+import { argValue, compileServices, checkAgainstOracle, flagValues, formatTable, generateDataset, kcatGzip, machineInfo, medianRound, processMiB, producerGzipLevel, runMain, say, servicePid, startBenchBroker, throughput, waitForWindows, writeAnchorPayloads, type BenchBroker, type PairedRound, type Row } from './setup';
 import { committedWindows, measureStreamsPeer, peakRssLine, peerRows } from './streams-peer';
 
 async function main(): Promise<void> {
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(producerRounds) || producerRounds < 1) throw new Error('--producer-rounds must be a whole number ≥ 1');
   const warmRows = Math.min(rows, 200_000);
   const config = loadStack('dev');
+  const anchorGzipLevel = producerGzipLevel(config);
   const compiledDir = compileServices();
   const work = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   let broker: BenchBroker | undefined;
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
     const warm = await generateDataset(warmRows, config, warmDir);
     const warmTopics = await provisionTopicsAndAcls(tls, config, '_warm');
     const warmPayloads = writeAnchorPayloads(warm.csv, warmRows, warmDir);
-    await kcatProduce({ bootstrap, topic: (await provisionTopicsAndAcls(tls, config, '_warmkcat')).raw, payloadFile: warmPayloads.kcatFile, records: warmRows, payloadBytes: warmPayloads.payloadBytes, client: kcatGzip(kcatClient) });
+    await kcatProduce({ bootstrap, topic: (await provisionTopicsAndAcls(tls, config, '_warmkcat')).raw, payloadFile: warmPayloads.kcatFile, records: warmRows, payloadBytes: warmPayloads.payloadBytes, client: kcatGzip(kcatClient, anchorGzipLevel) });
     await runProducer(warmTopics, warm.csv, 'producer-warm.log');
     await runConsumer(warmTopics, 'ecommerce-consumer-bench-warm', warm.expectedWindows, 'consumer-warm.log');
 
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < producerRounds; round++) {
       say(`anchor kcat -P, then ours: producer (round ${round + 1} of ${producerRounds})`);
       const kcatTopics = await provisionTopicsAndAcls(tls, config, `_kcat${round}`);
-      const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: kcatGzip(kcatClient) });
+      const kp = await kcatProduce({ bootstrap, topic: kcatTopics.raw, payloadFile: kcatFile, records: rows, payloadBytes, client: kcatGzip(kcatClient, anchorGzipLevel) });
       kc ??= await kcatConsume({ bootstrap, topic: kcatTopics.raw, records: rows, client: kcatClient });
       // The first round fills the topic the processor benchmark reads.
       const topics = round === 0 ? soloTopics : await provisionTopicsAndAcls(tls, config, `_solo${round}`);

@@ -61,11 +61,12 @@ export function compileServices(): string {
 }
 
 /**
- * gzip for the anchors at our producer's default level (kcat's `compression.level`, the Java
- * producer's `compression.gzip.level`), so that both sides spend the same effort compressing.
+ * The gzip level our producer runs with on this stack (its `producer.gzipLevel`, or the producer's
+ * default): the anchors compress at it too (kcat's `compression.level`, the Java producer's
+ * `compression.gzip.level`), so that both sides spend the same effort compressing.
  */
-export const anchorGzipLevel: number = producerDefaults.gzipLevel;
-export const kcatGzip = (client: ClientProperties, level = anchorGzipLevel): ClientProperties => ({ ...client, 'compression.codec': 'gzip', 'compression.level': String(level) });
+export const producerGzipLevel = (config: StackConfig): number => config.services.producer.settings.gzipLevel ?? producerDefaults.gzipLevel;
+export const kcatGzip = (client: ClientProperties, level: number): ClientProperties => ({ ...client, 'compression.codec': 'gzip', 'compression.level': String(level) });
 
 export const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
 
