@@ -71,6 +71,27 @@ export class RecordsWriter {
     this.records++;
   }
 
+  /** Appends a record whose key (keyLength -1: null) and value are bytes already: spans of `keyBytes` and `valueBytes`. */
+  addSpans(keyBytes: Uint8Array, keyStart: number, keyLength: number, valueBytes: Uint8Array, valueStart: number, valueLength: number): void {
+    const offsetDelta = this.records;
+    const body = 2 + varIntSize(offsetDelta) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + valueLength + 1;
+    this.reserve(5 + body);
+    const buf = this.buf;
+    let at = writeVarIntAt(buf, this.used, body);
+    buf[at++] = 0; // attributes
+    buf[at++] = 0; // timestamp delta 0
+    at = writeVarIntAt(buf, at, offsetDelta);
+    at = writeVarIntAt(buf, at, keyLength);
+    // TypedArray's set, not Buffer's copy: copy's argument checks cost more than the copy (a sixth of the row's time).
+    if (keyLength > 0) buf.set(keyBytes.subarray(keyStart, keyStart + keyLength), at);
+    at = writeVarIntAt(buf, at + Math.max(keyLength, 0), valueLength);
+    buf.set(valueBytes.subarray(valueStart, valueStart + valueLength), at);
+    at += valueLength;
+    buf[at++] = 0; // no headers
+    this.used = at;
+    this.records++;
+  }
+
   /** kafkajs messages for partition `partition` that stand for the records, one per record. */
   messages(partition: number): Message[] {
     const first: Marked = { key: null, value: null, partition, [encodedKey]: { bytes: this.buf.subarray(0, this.used), count: this.records } };

@@ -7,6 +7,7 @@ import { CompressionTypes, type Message } from 'kafkajs';
 import { RecordsWriter, recordFieldLength } from '../core/encoded-records';
 import { isTooLarge } from '../core/kafka-errors';
 import type { BatchDelivery } from './batch-delivery';
+import type { EncodedRow } from './rees46-row-encoder';
 import type { Compression } from './config';
 import type { RejectReason } from './presets';
 import type { ProducerMetrics } from './producer-metrics';
@@ -116,6 +117,22 @@ export class BatchSender {
     return this.enqueue(message, at, undefined);
   }
 
+  /**
+   * Queues an event already encoded (rees46-row-encoder.ts): written straight into its partition's
+   * records, as addEvent would write the same key and value. Its bytes are read before this returns.
+   */
+  addEncodedEvent(row: EncodedRow, at: RowPlace): Promise<void> | undefined {
+    const partitions = this.options.rawPartitions;
+    const bytes = recordOverhead + Math.max(row.keyLength, 0) + row.valueLength;
+    // Kept as a message (no partition count yet) or queued after a dispatch: a copy of its bytes, as addEvent takes it.
+    if (!partitions || (this.pendingCount() > 0 && this.batch.bytes + bytes > this.options.batchBytes)) return this.addEvent(messageOf(row), at);
+    const partition = row.keyLength < 0 ? this.roundRobin++ % partitions : partitionForKeyBytes(row.keyBytes, partitions, row.keyStart, row.keyStart + row.keyLength);
+    this.place(bytes, at);
+    this.batch.eventCount++;
+    this.recordsOf(partition).addSpans(row.keyBytes, row.keyStart, row.keyLength, row.valueBytes, row.valueStart, row.valueLength);
+    return this.pendingCount() >= this.options.batchMessages ? this.dispatch() : undefined;
+  }
+
   addDeadLetter(message: Message, at: RowPlace, reason: RejectReason): Promise<void> | undefined {
     return this.enqueue(message, at, reason);
   }
@@ -188,10 +205,7 @@ export class BatchSender {
   /** Adds a row to the batch: a partition ≥ 0 encodes the event into that partition's records. */
   private queue(message: Message, bytes: number, at: RowPlace, reason: RejectReason | undefined, partition: number, keyLength: number, valueLength: number): void {
     const batch = this.batch;
-    if (this.pendingCount() === 0) batch.openedAt = this.now();
-    batch.bytes += bytes;
-    batch.lastLine = at.line;
-    batch.lastByte = at.endByte;
+    this.place(bytes, at);
     if (reason) {
       batch.deadLetters.push(message);
       batch.reasons.push(reason);
@@ -202,9 +216,22 @@ export class BatchSender {
       batch.events.push(message);
       return;
     }
-    let records = batch.records.get(partition);
-    if (!records) batch.records.set(partition, (records = new RecordsWriter(this.options.batchBytes / this.options.rawPartitions! + 16 * 1024)));
-    records.add(message.key ?? null, keyLength, message.value, valueLength);
+    this.recordsOf(partition).add(message.key ?? null, keyLength, message.value, valueLength);
+  }
+
+  /** Counts a row's bytes in the batch and moves the batch's end to it. */
+  private place(bytes: number, at: RowPlace): void {
+    const batch = this.batch;
+    if (this.pendingCount() === 0) batch.openedAt = this.now();
+    batch.bytes += bytes;
+    batch.lastLine = at.line;
+    batch.lastByte = at.endByte;
+  }
+
+  private recordsOf(partition: number): RecordsWriter {
+    let records = this.batch.records.get(partition);
+    if (!records) this.batch.records.set(partition, (records = new RecordsWriter(this.options.batchBytes / this.options.rawPartitions! + 16 * 1024)));
+    return records;
   }
 
   private async send(batch: Batch, complete: boolean): Promise<void> {
@@ -257,6 +284,12 @@ export class BatchSender {
   private emptyBatch(): Batch {
     return { events: [], records: new Map(), eventCount: 0, deadLetters: [], reasons: [], bytes: 0, openedAt: 0, lastLine: 0, lastByte: 0 };
   }
+}
+
+/** An encoded row as the message addEvent takes for its event (an encoded row is ASCII). */
+function messageOf(row: EncodedRow): Message {
+  const key = row.keyLength < 0 ? null : row.keyBytes.toString('latin1', row.keyStart, row.keyStart + row.keyLength);
+  return { key, value: row.valueBytes.toString('latin1', row.valueStart, row.valueStart + row.valueLength) };
 }
 
 /** What a batch counts for a record besides its key, value and headers. */

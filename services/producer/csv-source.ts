@@ -20,6 +20,26 @@ export type CsvItem =
   | { kind: 'record'; fields: string[]; line: number; raw: string; endByte: number }
   | { kind: 'syntax'; line: number; raw: string; message: string; endByte: number };
 
+/**
+ * A record of the fast gear without quoted fields: its text stays bytes (`text[start, end)`) until
+ * something asks for `raw` or `fields`, so a reader of bytes (rees46-row-encoder.ts) makes no strings.
+ */
+export class PlainRecord {
+  readonly kind = 'record';
+  private rawText: string | undefined;
+  private split: string[] | undefined;
+
+  constructor(readonly text: Buffer, readonly start: number, readonly end: number, readonly line: number, readonly endByte: number) {}
+
+  get raw(): string {
+    return (this.rawText ??= this.text.toString('utf8', this.start, this.end));
+  }
+
+  get fields(): string[] {
+    return (this.split ??= this.raw.split(','));
+  }
+}
+
 export interface CsvSource {
   header: string[];
   /** The records after the header, a batch at a time (what the producer reads). */
@@ -187,13 +207,12 @@ class PlainCsvReader {
       pos = at;
       header = false;
       const { fields, end, next } = record;
-      const raw = this.buffer.toString('utf8', pos, end);
       const startLine = this.line;
       // Only quoted fields hold newlines.
       if (fields) for (let i = this.buffer.indexOf(newline, pos); i >= 0 && i < end; i = this.buffer.indexOf(newline, i + 1)) this.line++;
       if (next > end) this.line++;
+      out.push(fields ? { kind: 'record', fields, line: startLine, raw: this.buffer.toString('utf8', pos, end), endByte: this.base + next } : new PlainRecord(this.buffer, pos, end, startLine, this.base + next));
       pos = next;
-      out.push({ kind: 'record', fields: fields ?? raw.split(','), line: startLine, raw, endByte: this.base + next });
     }
   }
 

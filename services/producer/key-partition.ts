@@ -24,17 +24,19 @@ export function murmur2(key: string): number {
   return finish(mixTail(h, length & 3, key.charCodeAt(whole), key.charCodeAt(whole + 1), key.charCodeAt(whole + 2)));
 }
 
-export function murmur2Bytes(data: Uint8Array): number {
-  const length = data.length;
+/** murmur2 of data[start, end) (all of it by default). */
+export function murmur2Bytes(data: Uint8Array, start = 0, end = data.length): number {
+  const length = end - start;
   let h = (seed ^ length) | 0;
-  const whole = length & ~3;
-  for (let i = 0; i < whole; i += 4) h = mixWord(h, data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-  return finish(mixTail(h, length & 3, data[whole] ?? 0, data[whole + 1] ?? 0, data[whole + 2] ?? 0));
+  const whole = start + (length & ~3);
+  for (let i = start; i < whole; i += 4) h = mixWord(h, data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+  const tail = length & 3;
+  return finish(mixTail(h, tail, tail > 0 ? data[whole]! : 0, tail > 1 ? data[whole + 1]! : 0, tail > 2 ? data[whole + 2]! : 0));
 }
 
-/** The partition kafkajs's DefaultPartitioner gives a message with this key. */
-export function partitionForKeyBytes(key: Uint8Array, partitions: number): number {
-  return (murmur2Bytes(key) & 0x7fffffff) % partitions;
+/** The partition kafkajs's DefaultPartitioner gives a message with this key (key[start, end) when given). */
+export function partitionForKeyBytes(key: Uint8Array, partitions: number, start = 0, end = key.length): number {
+  return (murmur2Bytes(key, start, end) & 0x7fffffff) % partitions;
 }
 
 /** The partition kafkajs's DefaultPartitioner gives a message with this key. */

@@ -9,13 +9,14 @@ import type { Logger } from 'pino';
 import { PlainDelivery, type BatchDelivery } from './batch-delivery';
 import { BatchSender, KafkaDeliveryError } from './batch-sender';
 import type { ProducerSettings } from './config';
-import { openCsv, type CsvItem, type CsvSource } from './csv-source';
+import { openCsv, PlainRecord, type CsvItem, type CsvSource } from './csv-source';
 import { deadLetterMessage, withRaw } from './dead-letter';
 import { exitCodes } from './exit-codes';
 import { eventKey } from './event-key';
 import { Pacer, systemClock, type Clock } from './pacer';
 import { compilePreset, Rejection, type CompiledPreset, type RejectReason } from './presets';
 import type { ProducerMetrics } from './producer-metrics';
+import { Rees46RowEncoder } from './rees46-row-encoder';
 import { startProgress } from './progress';
 import type { PartitionCounter } from './verified-send';
 
@@ -94,7 +95,7 @@ export async function streamFile(options: StreamFileOptions): Promise<ProducerRe
   );
   const resumeAfterLine = Math.max(settings.resumeAfterLine, options.resumeFrom?.line ?? 0);
   if (options.resumeFrom) sender.startAt(options.resumeFrom.line, options.resumeFrom.byteOffset);
-  const row = new RowHandler(settings, preset, sender, new Pacer(settings.pace, options.clock ?? systemClock), options.signal);
+  const row = new RowHandler(settings, source.header, preset, sender, new Pacer(settings.pace, options.clock ?? systemClock), options.signal);
   let { stoppedBy, error } = await pump(source, row, state, { ...options, resumeAfterLine });
   const delivery = await sender.flush(stoppedBy === 'end');
   progress.stop();
@@ -156,19 +157,24 @@ const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(res
 /** Turns one CSV item into a queued event or dead letter, waiting for the pacer first. */
 class RowHandler {
   private readonly fileName: string;
+  /** REES46 rows without quotes go from bytes to bytes (rees46-row-encoder.ts) when nothing is paced. */
+  private readonly encoder: Rees46RowEncoder | undefined;
 
   constructor(
     private readonly settings: ProducerSettings,
+    header: string[],
     private readonly preset: CompiledPreset,
     private readonly sender: BatchSender,
     private readonly pacer: Pacer,
     private readonly signal: AbortSignal | undefined,
   ) {
     this.fileName = path.basename(settings.file);
+    if (preset.name === 'rees46' && settings.pace.mode === 'max') this.encoder = new Rees46RowEncoder(header, this.fileName, settings.key);
   }
 
   /** Queues the row's event or dead letter; returns a promise only when the caller must wait (pacing, a batch going out). */
   handle(item: CsvItem): Promise<void> | undefined {
+    if (this.encoder && item instanceof PlainRecord && this.encoder.encode(item.text, item.start, item.end, item.line)) return this.sender.addEncodedEvent(this.encoder, item);
     if (item.kind === 'syntax') return this.reject(item, 'csv_syntax', item.message);
     let event;
     try {

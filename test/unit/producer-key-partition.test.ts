@@ -21,6 +21,8 @@ describe('partitionForKey', () => {
         const expected = kafkajs({ topic: 't', partitionMetadata, message: { key, value: null } });
         assert.equal(partitionForKey(key, partitions), expected, `key ${JSON.stringify(key)}, ${partitions} partitions`);
         assert.equal(partitionForKeyBytes(Buffer.from(key), partitions), expected, `key ${JSON.stringify(key)} as bytes, ${partitions} partitions`);
+        const inside = Buffer.from(`xy${key}z`);
+        assert.equal(partitionForKeyBytes(inside, partitions, 2, inside.length - 1), expected, `key ${JSON.stringify(key)} as a span of bytes, ${partitions} partitions`);
       }
     }
   });

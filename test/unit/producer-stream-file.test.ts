@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import { Partitioners, type Message, type Producer, type ProducerBatch, type RecordMetadata } from 'kafkajs';
 import pino from 'pino';
 import { readProducerConfig, type ProducerSettings } from '../../services/producer/config';
@@ -16,6 +16,7 @@ import { writeGeneratedCsv } from '../../services/producer/generator';
 import { Pacer, type Clock } from '../../services/producer/pacer';
 import { formatBar, formatDuration, startProgress } from '../../services/producer/progress';
 import { exitCodes } from '../../services/producer/exit-codes';
+import { Rees46RowEncoder } from '../../services/producer/rees46-row-encoder';
 import { formatReport, streamFile } from '../../services/producer/stream-file';
 import { expandStandIns } from '../support/kafka-records';
 
@@ -370,6 +371,34 @@ describe('pacing', () => {
     assert.equal(clock.time - 1000, 1900);
     // Each wait is a full linger, so nothing sits in a half-filled batch while the producer sleeps.
     assert.equal(fake.batches.length, 20);
+  });
+
+  it('sends the same records from the REES46 encoder (unpaced) as from the general path (paced), and the encoder takes the plain rows', async () => {
+    const file = path.join(dir, 'encoder.csv');
+    await writeGeneratedCsv(file, { rows: 2000, seed: 5, malformedRate: 0.02, lateRate: 0.01 });
+    const encode = mock.method(Rees46RowEncoder.prototype, 'encode');
+    const taken = (): number => encode.mock.calls.filter((call) => call.result === true).length;
+    try {
+      const run = async (extra: Record<string, string>) => {
+        const fake = new FakeProducer();
+        const report = await streamFile({ settings: settings(file, extra), producer: fake.asProducer(), partitionCount, logger });
+        const events = fake.messages('ecommerce_topic').map((m) => `${m.partition} ${String(m.key)} ${String(m.value)}`).sort();
+        const dead = fake.messages('ecommerce_dead_letter').map((m) => `${String(m.key)} ${String(m.value)}`).sort();
+        return { events, dead, report };
+      };
+      for (const key of ['session', 'none']) {
+        encode.mock.resetCalls();
+        const unpaced = await run({ PRODUCER_KEY: key });
+        assert.ok(taken() > 1900, `the encoder took ${taken()} of 2000 rows`);
+        encode.mock.resetCalls();
+        const paced = await run({ PRODUCER_KEY: key, PRODUCER_RATE: '100000' });
+        assert.equal(encode.mock.callCount(), 0, 'paced rows take the general path');
+        assert.deepEqual(unpaced, paced);
+        assert.equal(unpaced.events.length + unpaced.dead.length, 2000);
+      }
+    } finally {
+      encode.mock.restore();
+    }
   });
 
   it('gives the same event ids, dead letters and "delivered through" paced or not, with an unclosed quote at the end (issue 15)', async () => {
