@@ -119,7 +119,7 @@ export class BatchSender {
 
   /**
    * Queues an event already encoded (rees46-row-encoder.ts): written straight into its partition's
-   * records, as addEvent would write the same key and value. Its bytes are read before this returns.
+   * records, as addEvent would write the same key and value. The row is read before this returns.
    */
   addEncodedEvent(row: EncodedRow, at: RowPlace): Promise<void> | undefined {
     const partitions = this.options.rawPartitions;
@@ -129,7 +129,7 @@ export class BatchSender {
     const partition = row.keyLength < 0 ? this.roundRobin++ % partitions : partitionForKeyBytes(row.keyBytes, partitions, row.keyStart, row.keyStart + row.keyLength);
     this.place(bytes, at);
     this.batch.eventCount++;
-    this.recordsOf(partition).addSpans(row.keyBytes, row.keyStart, row.keyLength, row.valueBytes, row.valueStart, row.valueLength);
+    this.recordsOf(partition).addWritten(row.keyBytes, row.keyStart, row.keyLength, row);
     return this.pendingCount() >= this.options.batchMessages ? this.dispatch() : undefined;
   }
 
@@ -289,7 +289,9 @@ export class BatchSender {
 /** An encoded row as the message addEvent takes for its event (an encoded row is ASCII). */
 function messageOf(row: EncodedRow): Message {
   const key = row.keyLength < 0 ? null : row.keyBytes.toString('latin1', row.keyStart, row.keyStart + row.keyLength);
-  return { key, value: row.valueBytes.toString('latin1', row.valueStart, row.valueStart + row.valueLength) };
+  const value = Buffer.allocUnsafe(row.valueLength);
+  row.writeValue(value, 0);
+  return { key, value: value.toString('latin1') };
 }
 
 /** What a batch counts for a record besides its key, value and headers. */

@@ -12,15 +12,15 @@ import { EVENT_SCHEMA_VERSION, MAX_FIELD_CHARS } from '../core/event';
 import type { KeyStrategy } from './config';
 import { rees46Columns } from './presets';
 
-/** The row's key (null: none) and value, as spans of `keyBytes` and `valueBytes`. */
+/** The row's key (null: none), a span of `keyBytes`, and its value, `valueLength` bytes that writeValue writes. */
 export interface EncodedRow {
   keyBytes: Buffer;
   keyStart: number;
   /** -1 for a null key. */
   keyLength: number;
-  valueBytes: Buffer;
-  valueStart: number;
   valueLength: number;
+  /** Writes the value at out[at]; returns the offset after it (at + valueLength). */
+  writeValue(out: Uint8Array, at: number): number;
   eventTime: number;
 }
 
@@ -56,8 +56,6 @@ export class Rees46RowEncoder implements EncodedRow {
   keyBytes: Buffer = Buffer.alloc(0);
   keyStart = 0;
   keyLength = -1;
-  readonly valueBytes = Buffer.allocUnsafe(2 * maxRowBytes + 1024);
-  readonly valueStart = 0;
   valueLength = 0;
   eventTime = 0;
 
@@ -69,6 +67,8 @@ export class Rees46RowEncoder implements EncodedRow {
   /** Which columns the key is taken from, first non-empty one wins (empty: no key). */
   private readonly keyColumns: number[];
   private readonly eventIdPrefix: Buffer;
+  /** The value's bytes that do not depend on the row: the prefix, the names, the constants and the event type's closing quote. */
+  private readonly fixedBytes: number;
   private intStart = 0;
   private intEnd = 0;
   private fractionEnd = 0;
@@ -76,6 +76,10 @@ export class Rees46RowEncoder implements EncodedRow {
   private lastTime = -1;
   private readonly timeDigits = Buffer.alloc(20);
   private timeDigitCount = 0;
+  /** The row encode() took last: writeValue writes it. */
+  private text: Buffer = Buffer.alloc(0);
+  private line = 0;
+  private type: Buffer = Buffer.alloc(0);
   private lastDay = -1;
   private lastDayStart = 0;
 
@@ -89,9 +93,14 @@ export class Rees46RowEncoder implements EncodedRow {
     this.keyColumns = { session: [session, user, product], user: [user, session, product], product: [product], none: [] }[key];
     // JSON.stringify writes the name as the general path does (escapes included); the line follows.
     this.eventIdPrefix = Buffer.from(`{"schemaVersion":${EVENT_SCHEMA_VERSION},"eventId":${JSON.stringify(`${fileName}:`).slice(0, -1)}`);
+    const { eventTime, eventType, productId, categoryId, categoryCode, brand, price, quantity, userId, sessionId, end } = fragments;
+    this.fixedBytes = this.eventIdPrefix.length + 1 + [eventTime, eventType, productId, categoryId, categoryCode, brand, price, quantity, userId, sessionId, end].reduce((sum, f) => sum + f.length, 0);
   }
 
-  /** Encodes the row text[start, end) of the file's `line`; false: the general path must map it. */
+  /**
+   * Takes the row text[start, end) of the file's `line`: sets its key, event time and value length,
+   * and writeValue writes its value until the next call. False: the general path must map it.
+   */
   encode(text: Buffer, start: number, end: number, line: number): boolean {
     if (end - start > maxRowBytes || !this.split(text, start, end)) return false;
     const [t, type, product, categoryId, categoryCode, brand, price, user, session] = this.columns as [number, number, number, number, number, number, number, number, number];
@@ -99,33 +108,17 @@ export class Rees46RowEncoder implements EncodedRow {
     const ends = this.ends;
     const eventTime = this.time(text, starts[t]!, ends[t]!);
     const eventType = this.eventType(text, starts[type]!, ends[type]!);
-    if (eventTime < 0 || eventType === undefined || ends[product]! === starts[product]!) return false;
-    if (!this.price(text, starts[price]!, ends[price]!)) return false;
-    this.eventTime = eventTime;
-    const out = this.valueBytes;
-    let at = copy(this.eventIdPrefix, 0, this.eventIdPrefix.length, out, 0);
-    at = writeDigits(out, at, line);
-    at = copy(fragments.eventTime, 0, fragments.eventTime.length, out, at);
+    if (eventTime < 0 || eventType === undefined || ends[product]! === starts[product]! || !this.price(text, starts[price]!, ends[price]!)) return false;
     if (eventTime !== this.lastTime) {
       this.lastTime = eventTime;
       this.timeDigitCount = writeDigits(this.timeDigits, 0, eventTime);
     }
-    at = copy(this.timeDigits, 0, this.timeDigitCount, out, at);
-    at = copy(fragments.eventType, 0, fragments.eventType.length, out, at);
-    at = copy(eventType, 0, eventType.length, out, at);
-    out[at++] = quote;
-    at = this.text(text, product, fragments.productId, out, at);
-    at = this.text(text, categoryId, fragments.categoryId, out, at);
-    at = this.text(text, categoryCode, fragments.categoryCode, out, at);
-    at = this.text(text, brand, fragments.brand, out, at);
-    at = copy(fragments.price, 0, fragments.price.length, out, at);
-    at = copy(text, this.intStart, this.intEnd, out, at);
-    at = copy(text, this.intEnd, this.fractionEnd, out, at);
-    at = copy(fragments.quantity, 0, fragments.quantity.length, out, at);
-    at = this.text(text, user, fragments.userId, out, at);
-    at = this.text(text, session, fragments.sessionId, out, at);
-    at = copy(fragments.end, 0, fragments.end.length, out, at);
-    this.valueLength = at;
+    this.text = text;
+    this.line = line;
+    this.type = eventType;
+    this.eventTime = eventTime;
+    this.valueLength = this.fixedBytes + digitCount(line) + this.timeDigitCount + eventType.length + (this.intEnd - this.intStart) + (this.fractionEnd - this.intEnd)
+      + this.textBytes(product) + this.textBytes(categoryId) + this.textBytes(categoryCode) + this.textBytes(brand) + this.textBytes(user) + this.textBytes(session);
     this.keyBytes = text;
     this.keyLength = -1;
     for (const column of this.keyColumns) {
@@ -136,6 +129,32 @@ export class Rees46RowEncoder implements EncodedRow {
       }
     }
     return true;
+  }
+
+  writeValue(out: Uint8Array, start: number): number {
+    const [, , product, categoryId, categoryCode, brand, , user, session] = this.columns as [number, number, number, number, number, number, number, number, number];
+    const text = this.text;
+    let at = copy(this.eventIdPrefix, 0, this.eventIdPrefix.length, out, start);
+    at = writeDigits(out, at, this.line);
+    at = copy(fragments.eventTime, 0, fragments.eventTime.length, out, at);
+    at = copy(this.timeDigits, 0, this.timeDigitCount, out, at);
+    at = copy(fragments.eventType, 0, fragments.eventType.length, out, at);
+    at = copy(this.type, 0, this.type.length, out, at);
+    out[at++] = quote;
+    at = this.writeText(product, fragments.productId, out, at);
+    at = this.writeText(categoryId, fragments.categoryId, out, at);
+    at = this.writeText(categoryCode, fragments.categoryCode, out, at);
+    at = this.writeText(brand, fragments.brand, out, at);
+    at = copy(fragments.price, 0, fragments.price.length, out, at);
+    at = copy(text, this.intStart, this.intEnd, out, at);
+    at = copy(text, this.intEnd, this.fractionEnd, out, at);
+    at = copy(fragments.quantity, 0, fragments.quantity.length, out, at);
+    at = this.writeText(user, fragments.userId, out, at);
+    at = this.writeText(session, fragments.sessionId, out, at);
+    at = copy(fragments.end, 0, fragments.end.length, out, at);
+    // The record's length fields were written from valueLength: a value of another length would corrupt the batch.
+    if (at - start !== this.valueLength) throw new Error(`REES46 encoder: wrote ${at - start} bytes for line ${this.line}, announced ${this.valueLength}`);
+    return at;
   }
 
   /**
@@ -161,14 +180,20 @@ export class Rees46RowEncoder implements EncodedRow {
     return true;
   }
 
+  /** The bytes of a text field as writeText writes it, without its name. */
+  private textBytes(column: number): number {
+    const length = this.ends[column]! - this.starts[column]!;
+    return length === 0 ? nullBytes.length : length + 2;
+  }
+
   /** `,"name":` then the field as a JSON string, or null when it is empty (the general path's optional()). */
-  private text(text: Buffer, column: number, name: Buffer, out: Buffer, at: number): number {
+  private writeText(column: number, name: Buffer, out: Uint8Array, at: number): number {
     at = copy(name, 0, name.length, out, at);
     const from = this.starts[column]!;
     const to = this.ends[column]!;
     if (from === to) return copy(nullBytes, 0, 4, out, at);
     out[at++] = quote;
-    at = copy(text, from, to, out, at);
+    at = copy(this.text, from, to, out, at);
     out[at++] = quote;
     return at;
   }
@@ -252,13 +277,13 @@ function digits(text: Buffer, from: number, count: number): number {
 }
 
 /** Copies source[from, to) to `out` at `at`; returns the offset after it. A loop: the spans are short, shorter than a native copy's call costs. */
-function copy(source: Uint8Array, from: number, to: number, out: Buffer, at: number): number {
+function copy(source: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number {
   for (let i = from; i < to; i++) out[at++] = source[i]!;
   return at;
 }
 
 /** A non-negative integer's decimal digits at `at`; returns the offset after them. */
-function writeDigits(out: Buffer, at: number, value: number): number {
+function writeDigits(out: Uint8Array, at: number, value: number): number {
   // Small integers divide as int32, several times faster than Math.floor on doubles.
   if (value > 0x7fffffff) {
     const high = Math.floor(value / 1e9);
@@ -270,8 +295,15 @@ function writeDigits(out: Buffer, at: number, value: number): number {
   return writePadded(out, at, value, end - at);
 }
 
+/** How many decimal digits a non-negative integer has. */
+function digitCount(value: number): number {
+  let count = 1;
+  for (let power = 10; power <= value; power *= 10) count++;
+  return count;
+}
+
 /** `value` (below 2^31) as exactly `count` digits, zeros first. */
-function writePadded(out: Buffer, at: number, value: number, count: number): number {
+function writePadded(out: Uint8Array, at: number, value: number, count: number): number {
   for (let i = at + count - 1, rest = value; i >= at; i--) {
     const next = (rest / 10) | 0;
     out[i] = zero + rest - next * 10;

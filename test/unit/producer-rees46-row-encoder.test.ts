@@ -35,7 +35,10 @@ function encoded(encoder: Rees46RowEncoder, row: string, line: number): { key: s
   const text = Buffer.from(`x\n${row}\ny`);
   if (!encoder.encode(text, 2, text.length - 2, line)) return undefined;
   const key = encoder.keyLength < 0 ? null : encoder.keyBytes.toString('utf8', encoder.keyStart, encoder.keyStart + encoder.keyLength);
-  return { key, value: encoder.valueBytes.toString('utf8', encoder.valueStart, encoder.valueStart + encoder.valueLength) };
+  const out = Buffer.alloc(encoder.valueLength + 10, '#');
+  assert.equal(encoder.writeValue(out, 5), 5 + encoder.valueLength);
+  assert.equal(out.toString('latin1', encoder.valueLength + 5), '#####', 'nothing written past the value');
+  return { key, value: out.toString('utf8', 5, 5 + encoder.valueLength) };
 }
 
 const good = ['2019-10-01 00:00:00 UTC', 'view', '44600062', '2103807459595387724', 'electronics.smartphone', 'shiseido', '35.79', '541312140', '72d76fde-8bb3-4e00-8c23-a032dfed738c'];
