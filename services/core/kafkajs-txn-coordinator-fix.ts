@@ -8,7 +8,12 @@
 //
 // This wraps Cluster.findGroupCoordinator for transaction coordinators: the broker it returns
 // re-sends those three requests, after a short backoff, to the coordinator found anew, as the Java
-// producer does, for as long as the error says the coordinator moved or is unreachable. Sending them
+// producer does, for as long as the error says the coordinator moved or is unreachable. A
+// coordinator still completing the previous transaction (CONCURRENT_TRANSACTIONS: its markers are
+// being written, a few milliseconds with one broker) has not moved: the request goes to it again
+// after a short wait, without a new lookup, as the Java producer retries AddPartitionsToTxn after
+// 20 ms. The producer met it about once in ten transactions, each costing a 50 ms wait and a
+// lookup while the next batch waited (docs/benchmarks.md, 2026-12-08). Sending them
 // again is safe: the coordinator answers a repeated AddPartitionsToTxn or AddOffsetsToTxn the same
 // way, and a repeated EndTxn for a transaction it already completed the same way (a retry) with
 // success; a transaction it aborted meanwhile (timed out) is refused with a fencing error, which
@@ -18,8 +23,9 @@ import { createRequire } from 'node:module';
 
 const TRANSACTION = 1;
 const requestsToFollow = ['addPartitionsToTxn', 'addOffsetsToTxn', 'endTxn'] as const;
-/** Kafka's error codes: COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, CONCURRENT_TRANSACTIONS (kafkajs names the first three after groups). */
-const movedCodes = new Set([14, 15, 16, 51]);
+/** Kafka's error codes: COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR (kafkajs names them after groups). */
+const movedCodes = new Set([14, 15, 16]);
+const CONCURRENT_TRANSACTIONS = 51;
 const unreachableNames = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound']);
 
 interface CoordinatorRequest {
@@ -32,18 +38,33 @@ type FindCoordinator = (this: unknown, request: CoordinatorRequest) => Promise<B
 export interface FollowOptions {
   /** Waits between attempts, in ms; once used up, the last error goes up. */
   backoffMs: readonly number[];
+  /** Waits between attempts while the coordinator is busy with the previous transaction (CONCURRENT_TRANSACTIONS); backoffMs once used up. */
+  busyBackoffMs?: readonly number[];
   sleep?: (ms: number) => Promise<void>;
 }
 
 /** ~60 s in all: a broker's controlled shutdown and a coordinator's load fit in it. */
-export const defaultFollow: FollowOptions = { backoffMs: [50, 100, 200, 400, 800, 1_000, 1_500, 2_000, 2_000, 3_000, 3_000, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000] };
+export const defaultFollow: FollowOptions = {
+  backoffMs: [50, 100, 200, 400, 800, 1_000, 1_500, 2_000, 2_000, 3_000, 3_000, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000],
+  busyBackoffMs: [5, 10, 10, 20, 20, 20, 50, 50, 100],
+};
+
+/** An error and those it wraps (kafkajs' retrier keeps the cause). */
+function* chain(error: unknown): Generator<Error> {
+  for (let e: unknown = error; e instanceof Error; e = (e as { originalError?: unknown }).originalError ?? e.cause) yield e;
+}
+
+const protocolCode = (e: Error): number | undefined => (e.name === 'KafkaJSProtocolError' ? Number((e as { code?: unknown }).code) : undefined);
 
 /** Whether an error (or one it wraps) says the transaction coordinator moved, is loading, or cannot be reached. */
 export function coordinatorMoved(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = (e as { originalError?: unknown }).originalError ?? e.cause) {
-    if (e.name === 'KafkaJSProtocolError' && movedCodes.has(Number((e as { code?: unknown }).code))) return true;
-    if (unreachableNames.has(e.name)) return true;
-  }
+  for (const e of chain(error)) if (movedCodes.has(protocolCode(e) ?? -1) || unreachableNames.has(e.name)) return true;
+  return false;
+}
+
+/** Whether an error (or one it wraps) says the coordinator is still completing the previous transaction. */
+export function coordinatorBusy(error: unknown): boolean {
+  for (const e of chain(error)) if (protocolCode(e) === CONCURRENT_TRANSACTIONS) return true;
   return false;
 }
 
@@ -57,14 +78,21 @@ export function followingCoordinator(first: BrokerLike, find: () => Promise<Brok
   const followed = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   for (const name of requestsToFollow) {
     followed.set(name, async (...args: unknown[]): Promise<unknown> => {
-      for (let attempt = 0; ; attempt++) {
+      const busyBackoffMs = options.busyBackoffMs ?? [];
+      for (let attempt = 0, busy = 0; ;) {
         try {
           return await (current[name] as (...a: unknown[]) => Promise<unknown>).apply(current, args);
         } catch (error) {
+          // Busy, not moved: the same coordinator again, soon.
+          if (coordinatorBusy(error) && busy < busyBackoffMs.length) {
+            await sleep(busyBackoffMs[busy++]!);
+            continue;
+          }
           const delay = options.backoffMs[attempt];
-          if (!coordinatorMoved(error) || delay === undefined) throw error;
+          if (!(coordinatorMoved(error) || coordinatorBusy(error)) || delay === undefined) throw error;
           await sleep(delay);
           current = await findAgain(find, options, sleep, attempt).catch(() => current);
+          attempt++;
         }
       }
     });

@@ -21,11 +21,7 @@ export interface EncodedRow {
   valueLength: number;
   /** Writes the value at out[at]; returns the offset after it (at + valueLength). */
   writeValue(out: Uint8Array, at: number): number;
-  eventTime: number;
 }
-
-/** The longest row taken here: a longer one has a field over MAX_FIELD_CHARS or extra columns; the general path reads it. */
-const maxRowBytes = 9 * MAX_FIELD_CHARS;
 
 const comma = 0x2c;
 const space = 0x20;
@@ -57,7 +53,6 @@ export class Rees46RowEncoder implements EncodedRow {
   keyStart = 0;
   keyLength = -1;
   valueLength = 0;
-  eventTime = 0;
 
   private readonly width: number;
   /** Positions of event_time, event_type, product_id, category_id, category_code, brand, price, user_id, user_session in the row. */
@@ -85,7 +80,8 @@ export class Rees46RowEncoder implements EncodedRow {
 
   constructor(header: readonly string[], fileName: string, key: KeyStrategy) {
     this.width = header.length;
-    this.columns = rees46Columns.map((name) => header.indexOf(name));
+    // The last column of a name, as the general path's Columns takes it.
+    this.columns = rees46Columns.map((name) => header.lastIndexOf(name));
     if (this.columns.some((at) => at < 0)) throw new Error(`the header [${header.join(', ')}] is not REES46's`);
     this.starts = new Int32Array(this.width);
     this.ends = new Int32Array(this.width);
@@ -98,11 +94,11 @@ export class Rees46RowEncoder implements EncodedRow {
   }
 
   /**
-   * Takes the row text[start, end) of the file's `line`: sets its key, event time and value length,
+   * Takes the row text[start, end) of the file's `line`: sets its key and value length,
    * and writeValue writes its value until the next call. False: the general path must map it.
    */
   encode(text: Buffer, start: number, end: number, line: number): boolean {
-    if (end - start > maxRowBytes || !this.split(text, start, end)) return false;
+    if (!this.split(text, start, end)) return false;
     const [t, type, product, categoryId, categoryCode, brand, price, user, session] = this.columns as [number, number, number, number, number, number, number, number, number];
     const starts = this.starts;
     const ends = this.ends;
@@ -116,7 +112,6 @@ export class Rees46RowEncoder implements EncodedRow {
     this.text = text;
     this.line = line;
     this.type = eventType;
-    this.eventTime = eventTime;
     this.valueLength = this.fixedBytes + digitCount(line) + this.timeDigitCount + eventType.length + (this.intEnd - this.intStart) + (this.fractionEnd - this.intEnd)
       + this.textBytes(product) + this.textBytes(categoryId) + this.textBytes(categoryCode) + this.textBytes(brand) + this.textBytes(user) + this.textBytes(session);
     this.keyBytes = text;

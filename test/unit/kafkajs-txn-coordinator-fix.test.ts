@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { coordinatorMoved, followingCoordinator, installTxnCoordinatorFix, type FollowOptions } from '../../services/core/kafkajs-txn-coordinator-fix';
+import { coordinatorBusy, coordinatorMoved, followingCoordinator, installTxnCoordinatorFix, type FollowOptions } from '../../services/core/kafkajs-txn-coordinator-fix';
 
 const load = createRequire(require.resolve('kafkajs'));
 const { createErrorFromCode } = load('./src/protocol/error') as { createErrorFromCode: (code: number) => Error };
@@ -13,6 +13,7 @@ const createRetry = load('./src/retry') as (options: object) => unknown;
 const NOT_COORDINATOR = 16;
 const COORDINATOR_LOAD_IN_PROGRESS = 14;
 const INVALID_PRODUCER_EPOCH = 47;
+const CONCURRENT_TRANSACTIONS = 51;
 const fast: FollowOptions = { backoffMs: [1, 1, 1, 1], sleep: async () => undefined };
 
 /** A coordinator broker whose endTxn answers with the given errors first, then succeeds. */
@@ -53,6 +54,25 @@ describe('transaction requests follow the coordinator (services/core/kafkajs-txn
     assert.equal(loading.calls.length, 3);
   });
 
+  it('a coordinator still completing the previous transaction (CONCURRENT_TRANSACTIONS) is asked again after short waits, without a new lookup', async () => {
+    const busy = coordinator(1, [createErrorFromCode(CONCURRENT_TRANSACTIONS), createErrorFromCode(CONCURRENT_TRANSACTIONS)]);
+    const waits: number[] = [];
+    const options: FollowOptions = { backoffMs: [500, 500], busyBackoffMs: [5, 10, 20], sleep: async (ms) => void waits.push(ms) };
+    const broker = followingCoordinator(busy, async () => assert.fail('the coordinator did not move: no lookup'), options) as unknown as ReturnType<typeof coordinator>;
+    assert.deepEqual(await broker.endTxn({ transactionResult: true }), { nodeId: 1 });
+    assert.deepEqual([busy.calls.length, waits], [3, [5, 10]]);
+  });
+
+  it('a coordinator busy for longer than its short waits is looked up again on the long schedule, then the error goes up', async () => {
+    const stuck = coordinator(1, Array.from({ length: 10 }, () => createErrorFromCode(CONCURRENT_TRANSACTIONS)));
+    const waits: number[] = [];
+    let lookups = 0;
+    const options: FollowOptions = { backoffMs: [500, 600], busyBackoffMs: [5], sleep: async (ms) => void waits.push(ms) };
+    const broker = followingCoordinator(stuck, async () => (lookups++, stuck), options) as unknown as ReturnType<typeof coordinator>;
+    await assert.rejects(broker.endTxn({ transactionResult: true }), (error: Error & { type?: string }) => error.type === 'CONCURRENT_TRANSACTIONS');
+    assert.deepEqual([stuck.calls.length, waits, lookups], [4, [5, 500, 600], 2]);
+  });
+
   it('a fencing error goes up at once: the transaction is not this producer\'s any more', async () => {
     const fenced = coordinator(1, [createErrorFromCode(INVALID_PRODUCER_EPOCH)]);
     const broker = followingCoordinator(fenced, async () => assert.fail('no new lookup for a fencing error'), fast) as unknown as ReturnType<typeof coordinator>;
@@ -85,6 +105,9 @@ describe('transaction requests follow the coordinator (services/core/kafkajs-txn
     assert.equal(coordinatorMoved(createErrorFromCode(NOT_COORDINATOR)), true);
     assert.equal(coordinatorMoved(wrapped(createErrorFromCode(INVALID_PRODUCER_EPOCH))), false);
     assert.equal(coordinatorMoved(new Error('anything')), false);
+    assert.equal(coordinatorMoved(createErrorFromCode(CONCURRENT_TRANSACTIONS)), false);
+    assert.equal(coordinatorBusy(wrapped(createErrorFromCode(CONCURRENT_TRANSACTIONS))), true);
+    assert.equal(coordinatorBusy(createErrorFromCode(NOT_COORDINATOR)), false);
   });
 
   it('installed: kafkajs\' own findGroupCoordinator, which gives up on a coordinator name that does not resolve, finds the new one', async () => {

@@ -114,12 +114,19 @@ describe('Rees46RowEncoder', () => {
     assert.ok(taken > 15_000, `took ${taken} prices of 20000`);
   });
 
-  it('reads the columns in the header\'s order, with extra columns', () => {
+  it('reads the columns in the header\'s order, with extra columns and columns named twice', () => {
     const header = [...rees46Columns].reverse().concat('note');
     const row = [...good].reverse().concat('hello').join(',');
     const encoder = new Rees46RowEncoder(header, 'events.csv', 'session');
     const ours = encoded(encoder, row, 7);
     assert.ok(ours);
     assert.deepEqual(ours, generalPath(header, row, 'events.csv:7', 'session'));
+    // A column named twice: both paths read the last one.
+    const twice = [...rees46Columns, 'price', 'user_session'];
+    const twiceRow = [...good, '12.5', 'other-session'].join(',');
+    const twiceOurs = encoded(new Rees46RowEncoder(twice, 'events.csv', 'session'), twiceRow, 3);
+    assert.ok(twiceOurs);
+    assert.match(twiceOurs.value, /"price":12.5,/);
+    assert.deepEqual(twiceOurs, generalPath(twice, twiceRow, 'events.csv:3', 'session'));
   });
 });
