@@ -62,19 +62,9 @@ export class RecordsWriter {
 
   /** Appends a record; the lengths are recordFieldLength() of the key and the value. */
   add(key: string | Buffer | null, keyLength: number, value: string | Buffer | null, valueLength: number): void {
-    const offsetDelta = this.records;
-    const body = 2 + varIntSize(offsetDelta) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + 1;
-    this.reserve(5 + body);
-    const buf = this.buf;
-    let at = writeVarIntAt(buf, this.used, body);
-    buf[at++] = 0; // attributes
-    buf[at++] = 0; // timestamp delta 0
-    at = writeVarIntAt(buf, at, offsetDelta);
-    at = writeField(buf, at, key, keyLength);
-    at = writeField(buf, at, value, valueLength);
-    buf[at++] = 0; // no headers
-    this.used = at;
-    this.records++;
+    const start = this.startRecord(keyLength, valueLength);
+    // this.buf read after startRecord: making room may have replaced it.
+    this.endRecord(writeField(this.buf, writeField(this.buf, start, key, keyLength), value, valueLength));
   }
 
   /**
@@ -82,19 +72,28 @@ export class RecordsWriter {
    * (`value.valueLength` bytes) `value` writes straight into the records.
    */
   addWritten(keyBytes: Uint8Array, keyStart: number, keyLength: number, value: ValueWriter): void {
-    const offsetDelta = this.records;
     const valueLength = value.valueLength;
-    const body = 2 + varIntSize(offsetDelta) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + valueLength + 1;
-    this.reserve(5 + body);
+    const start = this.startRecord(keyLength, valueLength);
     const buf = this.buf;
-    let at = writeVarIntAt(buf, this.used, body);
-    buf[at++] = 0; // attributes
-    buf[at++] = 0; // timestamp delta 0
-    at = writeVarIntAt(buf, at, offsetDelta);
-    at = writeVarIntAt(buf, at, keyLength);
+    let at = writeVarIntAt(buf, start, keyLength);
     for (let i = keyStart; i < keyStart + keyLength; i++) buf[at++] = keyBytes[i]!;
-    at = value.writeValue(buf, writeVarIntAt(buf, at, valueLength));
-    buf[at++] = 0; // no headers
+    this.endRecord(value.writeValue(buf, writeVarIntAt(buf, at, valueLength)));
+  }
+
+  /** Makes room for a record with fields of these lengths (-1: null) and writes its head; returns where its key goes. */
+  private startRecord(keyLength: number, valueLength: number): number {
+    const offsetDelta = this.records;
+    const body = 2 + varIntSize(offsetDelta) + varIntSize(keyLength) + Math.max(keyLength, 0) + varIntSize(valueLength) + Math.max(valueLength, 0) + 1;
+    this.reserve(5 + body);
+    let at = writeVarIntAt(this.buf, this.used, body);
+    this.buf[at++] = 0; // attributes
+    this.buf[at++] = 0; // timestamp delta 0
+    return writeVarIntAt(this.buf, at, offsetDelta);
+  }
+
+  /** Ends the record whose value ends at `at`. */
+  private endRecord(at: number): void {
+    this.buf[at++] = 0; // no headers
     this.used = at;
     this.records++;
   }

@@ -172,6 +172,18 @@ describe('kafkajs produce speed-up', () => {
       assert.deepEqual(records.map((r) => [r.offsetDelta, r.timestampDelta, r.key, r.value?.length ?? null]), [[0, 0, 'k', 1], [1, 0, 'k', 100_000], [2, 0, 'k', null], [3, 0, 'k', 1]]);
       assert.equal(records[1]!.value, big);
     });
+
+    it('takes values that write themselves (addWritten) beside ordinary ones, growing for them too', () => {
+      const writer = new RecordsWriter(16);
+      const valueOf = (text: string) => ({ valueLength: text.length, writeValue: (out: Uint8Array, at: number) => at + Buffer.from(text, 'latin1').copy(out, at) });
+      const keys = Buffer.from('..key-one..');
+      writer.addWritten(keys, 2, 7, valueOf('x'.repeat(70_000)));
+      writer.add('k', 1, 'plain', 5);
+      writer.addWritten(keys, 0, -1, valueOf('{"a":1}'));
+      const records = decodeRecords(encodedRecordsOf(writer.messages(0)[0])!.bytes);
+      assert.deepEqual(records.map((r) => [r.offsetDelta, r.key, r.value?.length]), [[0, 'key-one', 70_000], [1, 'k', 5], [2, null, 7]]);
+      assert.equal(records[2]!.value, '{"a":1}');
+    });
   });
 
   it('writes every string as UTF-8: ASCII by its codes, anything else through the UTF-8 encoder', () => {
