@@ -15,7 +15,7 @@
 // before the first produce request is built (services/core/kafkajs-fixes.ts), and refuses after.
 import { createRequire } from 'node:module';
 import type { IHeaders, Message } from 'kafkajs';
-import { gzipRecords, isLeveledGzipCodec } from './gzip-codec';
+import { gzipRecords } from './gzip-codec';
 import { encodedRecordsOf, isFiller, isStandIn, recordFieldLength, writeField } from './encoded-records';
 import { varIntSize, writeVarIntAt, type EncoderClass, type EncoderLike } from './kafkajs-varint-speedup';
 
@@ -199,9 +199,12 @@ function encoderOf(Encoder: KafkaEncoderClass, bytes: Buffer): KafkaEncoder {
  */
 export function fastProduceRequest(original: ProduceRequestV3, modules: KafkaModules): ProduceRequestV3 {
   const { Encoder, crc32C, lookupCodec, gzipCodec, Long } = modules;
-  /** gzip, kafkajs' own or at a level (gzip-codec.ts), into one output buffer for the whole batch. */
+  /**
+   * kafkajs' own gzip into one output buffer for the whole batch (gzipRecords); any other codec, our
+   * gzip at a level (gzip-codec.ts, which does the same) included, through its compress.
+   */
   const compress = (codec: Codec, records: Buffer): Promise<Buffer> =>
-    isLeveledGzipCodec(codec) ? codec.compressRecords(records) : codec === gzipCodec ? gzipRecords(records) : codec.compress(encoderOf(Encoder, records));
+    codec === gzipCodec ? gzipRecords(records) : codec.compress(encoderOf(Encoder, records));
   return (args) => {
     const request = original(args);
     const { acks, timeout, transactionalId = null, producerId = Long.fromInt(-1), producerEpoch = 0, compression = 0, topicData } = args;

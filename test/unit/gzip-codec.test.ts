@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { gzipCodecAtLevel, isLeveledGzipCodec, useGzipLevel } from '../../services/core/gzip-codec';
+import { gzipCodecAtLevel, useGzipLevel } from '../../services/core/gzip-codec';
 
 const load = createRequire(require.resolve('kafkajs'));
 const compression = load('./src/protocol/message/compression') as { lookupCodec(type: number): unknown };
@@ -16,7 +16,7 @@ const records = Buffer.from(Array.from({ length: 2000 }, (_, i) =>
 
 describe('gzip codec at a level', () => {
   it('compresses at its level, and the batches read back with any gzip reader', async () => {
-    const fastest = await gzipCodecAtLevel(1).compressRecords(records);
+    const fastest = await gzipCodecAtLevel(1).compress({ buffer: records });
     const smallest = await gzipCodecAtLevel(9).compress({ buffer: records });
     assert.ok(gunzipSync(fastest).equals(records));
     assert.ok(gunzipSync(smallest).equals(records));
@@ -33,9 +33,7 @@ describe('gzip codec at a level', () => {
     assert.equal(before, kafkajsGzip);
     const restore = useGzipLevel(3);
     try {
-      const codec = compression.lookupCodec(1);
-      assert.ok(isLeveledGzipCodec(codec));
-      assert.equal(codec.level, 3);
+      assert.equal((compression.lookupCodec(1) as { level?: number }).level, 3);
     } finally {
       restore();
     }
